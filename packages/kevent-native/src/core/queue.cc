@@ -481,11 +481,11 @@ void Queue::PushPending(const Ukevent& ev, uint64_t serial, bool front) {
 
 void Queue::RefreshWake() {
   const bool want = !pending_.empty() || wakeups_owed_ > 0 || closed();
-  if (want == wake_signalled_) return;
+  if (want == wake_signalled_.load(std::memory_order_relaxed)) return;
   uint64_t value = 1;
   ssize_t r = want ? ::write(wake_.get(), &value, sizeof value) : ::read(wake_.get(), &value, sizeof value);
   // EAGAIN on write: the counter is already non-zero; on read: it is already zero.
-  if (r == sizeof value || errno == EAGAIN) wake_signalled_ = want;
+  if (r == sizeof value || errno == EAGAIN) wake_signalled_.store(want, std::memory_order_release);
 }
 
 bool Queue::StillReady(const Registration& reg) const {
@@ -627,7 +627,9 @@ int Queue::GetEvents(size_t min_nr, size_t max_nr, int64_t timeout_ms, uint32_t 
   const int64_t deadline = DeadlineOf(timeout_ms, flags);
   epoll_event events[1024];  // the seed's batch: fewer epoll_wait calls when many fds are ready
   for (;;) {
-    {
+    // Nothing pending, no wakeup owed, not closed: skip the lock (most calls). Whatever a
+    // racing Ctl/Post/Close adds makes wake_ readable, so epoll_wait returns and we loop here.
+    if (closed() || wake_signalled_.load(std::memory_order_acquire)) {
       std::lock_guard<std::mutex> lock(mu_);
       if (closed()) {
         *status = Status::Errno(EBADF, "kevent_get_events", "queue is closed");
