@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 const binary = fileURLToPath(new URL('../build/Release/events_bench', import.meta.url));
+const jsBench = fileURLToPath(new URL('../bench/events-bench.mjs', import.meta.url));
 const TRANSPORTS = ['tcp', 'unix', 'pipe'];
 const MECHANISMS = ['epoll', 'kevent', 'epoll-et', 'kevent-et', 'blocking'];
 
@@ -32,4 +33,18 @@ test('events_bench produces a positive count for every transport and mechanism',
 
 test('events_bench refuses an unknown row name', async () => {
   await assert.rejects(promisify(execFile)(binary, ['--rows', 'select']), (err) => err.code === 2);
+});
+
+test('the JS bench reads through getEvents and the ring, fed by the writer-only binary', async () => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [jsBench, '--json', '--conns', '50', '--seconds', '0.1', '--warmup', '0.05', '--rounds', '1', '--transports', 'pipe'],
+    { timeout: 60_000 },
+  );
+  const { js } = JSON.parse(stdout);
+  assert.deepEqual(js.map((r) => r.mechanism).sort(), ['js-kevent', 'js-kevent-et', 'js-ring', 'js-ring-et']);
+  for (const r of js) {
+    assert.ok(r.eventsPerSec > 0, `${r.mechanism} counted no events`);
+    assert.ok(r.writesPerSec > 0, `${r.mechanism}: the writer-only binary wrote nothing`);
+  }
 });
