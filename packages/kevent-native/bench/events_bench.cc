@@ -100,13 +100,11 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       else if (p == "split") o->placement = Placement::kSplit;
       else if (p == "none") o->placement = Placement::kNone;
       else return false;
-    }
-    else if (a == "--writer-fds") {
+    } else if (a == "--writer-fds") {
       if (std::sscanf(v, "%d-%d", &o->writer_first, &o->writer_last) != 2 || o->writer_first < 3 ||
           o->writer_last < o->writer_first)
         return false;
-    }
-    else if (a == "--transports") {
+    } else if (a == "--transports") {
       o->transports.clear();
       for (const std::string& n : SplitCommas(v)) {
         Transport t;
@@ -128,8 +126,6 @@ bool ParseArgs(int argc, char** argv, Options* o) {
          !o->rows.empty();
 }
 
-// epoll_bench's writer: niced below the reader so the reader keeps up, and yielding now and
-// then so that on one CPU the reader still runs.
 const char* NameOf(Placement p) {
   switch (p) {
     case Placement::kSame: return "reader and writer on CPU 0";
@@ -149,6 +145,8 @@ void PinTo(const Options& o, bool writer) {
     std::fprintf(stderr, "events_bench: sched_setaffinity: %s\n", std::strerror(errno));
 }
 
+// epoll_bench's writer: niced below the reader so the reader keeps up, and yielding now and
+// then so that on one CPU the reader still runs.
 void WriteRandomly(std::vector<Channel>& channels, const Options& o, const std::atomic<bool>& stop,
                    std::atomic<uint64_t>* writes) {
   // setpriority on a thread id renices only this thread (Linux); failure only skews the load.
@@ -197,7 +195,8 @@ Status RunRow(Transport t, Mechanism m, std::vector<Channel>& channels, const Op
   Status reader_status;
   std::thread reader_thread([&] {
     PinTo(o, false);
-    reader_status = reader->Run(stop, &reads); });
+    reader_status = reader->Run(stop, &reads);
+  });
   std::thread writer_thread([&] { WriteRandomly(channels, o, stop, &writes); });
 
   std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup));
