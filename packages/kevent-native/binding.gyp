@@ -29,6 +29,17 @@
         "kevent_core",
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"
       ]
+    },
+    {
+      "target_name": "events_bench",
+      "type": "executable",
+      "sources": [
+        "bench/events_bench.cc",
+        "bench/readers.cc",
+        "bench/transports.cc"
+      ],
+      "dependencies": ["kevent_core"],
+      "ldflags": ["-pthread"]
     }
   ]
 }

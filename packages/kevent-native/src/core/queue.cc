@@ -481,11 +481,11 @@ void Queue::PushPending(const Ukevent& ev, uint64_t serial, bool front) {
 
 void Queue::RefreshWake() {
   const bool want = !pending_.empty() || wakeups_owed_ > 0 || closed();
-  if (want == wake_signalled_) return;
+  if (want == wake_signalled_.load(std::memory_order_relaxed)) return;
   uint64_t value = 1;
   ssize_t r = want ? ::write(wake_.get(), &value, sizeof value) : ::read(wake_.get(), &value, sizeof value);
   // EAGAIN on write: the counter is already non-zero; on read: it is already zero.
-  if (r == sizeof value || errno == EAGAIN) wake_signalled_ = want;
+  if (r == sizeof value || errno == EAGAIN) wake_signalled_.store(want, std::memory_order_release);
 }
 
 bool Queue::StillReady(const Registration& reg) const {
@@ -529,11 +529,18 @@ void Queue::DispatchFd(int fd, uint32_t revents, std::vector<Ukevent>* out, size
   if (it == fd_watches_.end()) return;
   const bool rearm = it->second.armed & EPOLLONESHOT;
   const bool edge = it->second.armed & EPOLLET;
-  const std::vector<Registration*> regs = it->second.regs;  // Deliver may unregister
-  for (Registration* reg : regs) {
+  // Every socket event passes here, so `regs` is walked in place rather than copied, and the
+  // epoll registration is only re-synced when a oneshot request left or must be re-armed
+  // (events_bench under callgrind: the copy and the sync were ~45% of GetEvents).
+  std::vector<Registration*>& regs = it->second.regs;
+  bool left = false;
+  for (size_t i = 0; i < regs.size();) {
+    Registration* reg = regs[i];
     const uint32_t m = Matched(reg->uk, revents);
-    if (!m) continue;
-    if ((reg->uk.req_flags & KEVENT_REQ_LAST_CHECK) && !StillReady(*reg)) continue;
+    if (!m || ((reg->uk.req_flags & KEVENT_REQ_LAST_CHECK) && !StillReady(*reg))) {
+      ++i;
+      continue;
+    }
     Ukevent ev = reg->uk;
     ev.event = m;
     ev.ret_flags = KEVENT_RET_DONE;
@@ -542,9 +549,13 @@ void Queue::DispatchFd(int fd, uint32_t revents, std::vector<Ukevent>* out, size
       ev.ret_flags |= KEVENT_RET_BROKEN;
       ev.err = reg->uk.type == KEVENT_SOCKET ? static_cast<uint32_t>(SocketError(fd)) : EPIPE;
     }
-    Deliver(reg, ev, edge || (reg->uk.req_flags & KEVENT_REQ_ONESHOT), out, max);
+    const bool oneshot = reg->uk.req_flags & KEVENT_REQ_ONESHOT;
+    Deliver(reg, ev, edge || oneshot, out, max);
+    // Deliver unregistered a oneshot request (without syncing): slot i now holds the next one.
+    if (oneshot) left = true;
+    else ++i;
   }
-  SyncWatch(fd, rearm);
+  if (left || rearm) SyncWatch(fd, rearm);
 }
 
 void Queue::DispatchOwnedFd(Registration* reg, std::vector<Ukevent>* out, size_t max) {
@@ -614,9 +625,11 @@ int Queue::GetEvents(size_t min_nr, size_t max_nr, int64_t timeout_ms, uint32_t 
   const size_t limit = start + max_nr;
   const size_t wanted = start + min_nr;
   const int64_t deadline = DeadlineOf(timeout_ms, flags);
-  epoll_event events[256];
+  epoll_event events[1024];  // the seed's batch: fewer epoll_wait calls when many fds are ready
   for (;;) {
-    {
+    // Nothing pending, no wakeup owed, not closed: skip the lock (most calls). Whatever a
+    // racing Ctl/Post/Close adds makes wake_ readable, so epoll_wait returns and we loop here.
+    if (closed() || wake_signalled_.load(std::memory_order_acquire)) {
       std::lock_guard<std::mutex> lock(mu_);
       if (closed()) {
         *status = Status::Errno(EBADF, "kevent_get_events", "queue is closed");
@@ -628,7 +641,7 @@ int Queue::GetEvents(size_t min_nr, size_t max_nr, int64_t timeout_ms, uint32_t 
     // Once the minimum is met, one non-blocking look picks up whatever else is ready; an fd
     // appears at most once per epoll_wait, so a level-triggered one is never doubled.
     const int wait_ms = out->size() >= wanted ? 0 : RemainingMs(deadline);
-    const int room = static_cast<int>(std::min<size_t>(limit - out->size(), 256));
+    const int room = static_cast<int>(std::min<size_t>(limit - out->size(), 1024));
     const int n = epoll_wait(epoll_.get(), events, room, wait_ms);
     if (n < 0 && errno != EINTR) {
       *status = Status::Errno(errno, "epoll_wait");

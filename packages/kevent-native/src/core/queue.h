@@ -126,7 +126,8 @@ class Queue {
   std::unordered_map<int, std::string> watch_paths_;
   std::deque<Pending> pending_;
   uint32_t wakeups_owed_ = 0;  // KEVENT_CTL_READY with no events
-  bool wake_signalled_ = false;
+  // Mirrors whether wake_ is readable; GetEvents reads it without mu_ to skip an empty drain.
+  std::atomic<bool> wake_signalled_{false};
 
   RingHeader* ring_ = nullptr;
   Ukevent* slots_ = nullptr;
