@@ -119,7 +119,7 @@ AioStats AioPool::Stats() {
   AioStats st;
   st.threads = static_cast<uint32_t>(workers_.size());
   st.busy = busy_;
-  st.jobs = jobs_.size();
+  st.jobs = live_;
   st.queued = runnable_.size();
   st.parked = parked_;
   st.completed = completed_;
@@ -159,6 +159,7 @@ Status AioPool::Submit(AioRequest request, uint64_t* cookie) {
     Job* raw = job.get();
     jobs_.emplace(id, std::move(job));
     runnable_.push_back(raw);
+    ++live_;
   }
   work_cv_.notify_one();
   *cookie = id;
@@ -346,29 +347,37 @@ void AioPool::Cancel(uint64_t id) {
 }
 
 void AioPool::Finish(Job* job, Outcome outcome) {
-  bool posted = false;
-  if (outcome == Outcome::kDone || outcome == Outcome::kBroken) {
-    Ukevent ev;
-    ev.id = job->sock_id;
-    ev.type = KEVENT_AIO;
-    ev.event = KEVENT_AIO_BIO;
-    ev.ret_flags = KEVENT_RET_DONE | (outcome == Outcome::kBroken ? KEVENT_RET_BROKEN : 0);
-    ev.ret_data = job->sent;
-    ev.user = job->id;
-    ev.err = static_cast<uint32_t>(job->err);
-    posted = job->queue->Post(ev);  // false: the queue closed meanwhile, nobody to tell
-  }
   std::unique_ptr<Job> owned;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = jobs_.find(job->id);
     owned = std::move(it->second);
-    jobs_.erase(it);
-    if (posted) ++completed_;
-    else ++cancelled_;
+    jobs_.erase(it);  // from here Cancel cannot find it
   }
   owned->queue->RemoveCloseListener(owned->listener);
-  // `owned` closes our fd duplicates and may drop the last reference to the queue.
+  // Closed before the completion is posted: whoever sees it may rely on the job holding
+  // none of its fds (a close() of the caller's socket then really ends the connection).
+  owned->sock.reset();
+  owned->file.reset();
+  bool posted = false;
+  if (outcome == Outcome::kDone || outcome == Outcome::kBroken) {
+    Ukevent ev;
+    ev.id = owned->sock_id;
+    ev.type = KEVENT_AIO;
+    ev.event = KEVENT_AIO_BIO;
+    ev.ret_flags = KEVENT_RET_DONE | (outcome == Outcome::kBroken ? KEVENT_RET_BROKEN : 0);
+    ev.ret_data = owned->sent;
+    ev.user = owned->id;
+    ev.err = static_cast<uint32_t>(owned->err);
+    posted = owned->queue->Post(ev);  // false: the queue closed meanwhile, nobody to tell
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (posted) ++completed_;
+    else ++cancelled_;
+    --live_;
+  }
+  // `owned` may drop the last reference to the queue here, outside mu_.
 }
 
 }  // namespace kevent

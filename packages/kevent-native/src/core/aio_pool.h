@@ -94,6 +94,7 @@ class AioPool {
   std::unordered_map<uint64_t, std::unique_ptr<Job>> jobs_;
   std::deque<Job*> runnable_;
   uint64_t next_id_ = 1;
+  uint64_t live_ = 0;  // jobs submitted and not finished: jobs_ plus those in Finish
   uint32_t busy_ = 0;
   uint64_t parked_ = 0;
   uint64_t completed_ = 0;
