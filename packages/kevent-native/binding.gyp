@@ -31,6 +31,13 @@
         "kevent_core",
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"
       ]
+    },
+    {
+      "target_name": "aio_bench",
+      "type": "executable",
+      "sources": ["bench/aio_bench.cc"],
+      "dependencies": ["kevent_core"],
+      "ldflags": ["-pthread"]
     }
   ]
 }
