@@ -6,7 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AIO_DEFAULT_THREADS, KEVENT_AIO, KEVENT_AIO_BIO, KEVENT_RET_BROKEN, KEVENT_RET_DONE, Queue,
-  aioSendfile, aioSendfilePath, aioStats, close, configureAio, connect,
+  aioSendfile, aioSendfilePath, aioStats, close, configureAio, connect, shutdown,
 } from '../dist/index.js';
 import {
   GiB, MiB, acceptOne, completions, fileHash, listener, openFds, poolIdle, reader, sparseFile, tempDir, until,
@@ -199,6 +199,24 @@ describe('aio_sendfile', () => {
       await poolIdle();
     });
   }
+
+  test('EPIPE comes as an event, never as a SIGPIPE to the process', async () => {
+    let raised = 0;
+    const onPipe = () => raised++;
+    process.on('SIGPIPE', onPipe);  // libuv's handler now catches what Node would ignore
+    try {
+      const r = await reader(lst);
+      shutdown(r.fd, 'write');
+      const ev = await done.of(aioSendfilePath(queue, r.fd, null, file10));
+      close(r.fd);
+      assert.equal(ev.retFlags, BROKEN);
+      assert.equal(ev.code, 'EPIPE');
+      await sleep(50);  // a raised signal reaches JS on the next loop turn
+      assert.equal(raised, 0);
+    } finally {
+      process.off('SIGPIPE', onPipe);
+    }
+  });
 
   test('1000 aborted transfers leak no fd and free every pool slot', async () => {
     const sparse = sparseFile(dir, 'sixty-four.bin', 64 * MiB, []);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,6 +31,25 @@ UniqueFd Dup(int fd, int* err) {
   UniqueFd out(fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 0));
   if (!out.valid()) *err = fd < 0 ? EBADF : errno;
   return out;
+}
+
+// sendfile has no MSG_NOSIGNAL: writing to a reset connection raises SIGPIPE at the writing
+// thread, which kills a process that does not ignore it (Node does; other embedders of the
+// core may not). Pool threads keep it blocked and take the pending signal back after EPIPE.
+void BlockSigpipe() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // fails only for an invalid `how`
+}
+
+void DrainSigpipe() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGPIPE);
+  const timespec zero{};
+  while (sigtimedwait(&set, nullptr, &zero) == SIGPIPE) {
+  }  // EAGAIN: none pending (the process ignores SIGPIPE, or it went elsewhere)
 }
 
 }  // namespace
@@ -167,6 +187,7 @@ Status AioPool::Submit(AioRequest request, uint64_t* cookie) {
 }
 
 void AioPool::WorkerLoop() {
+  BlockSigpipe();
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     work_cv_.wait(lock, [this] { return stop_workers_ || !runnable_.empty(); });
@@ -261,6 +282,7 @@ AioPool::Outcome AioPool::SendFile(Job& job) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return Outcome::kPark;
       job.err = errno;
+      if (job.err == EPIPE) DrainSigpipe();
       return Outcome::kBroken;
     }
     if (n == 0) break;  // the file shrank since fstat, or a pipe ended: report what was sent
