@@ -126,12 +126,15 @@ void AioPool::StopWorkers() {
 Status AioPool::Resize(unsigned threads) {
   if (threads > kMaxThreads) return Status::Errno(EINVAL, "aio_configure", "threads must be at most 1024");
   std::lock_guard<std::mutex> resize(resize_mu_);
-  StopWorkers();
-  std::lock_guard<std::mutex> lock(mu_);
-  target_threads_ = threads ? threads : DefaultThreads();
-  if (!started_) return StartLocked();
-  for (unsigned i = 0; i < target_threads_; ++i) workers_.emplace_back([this] { WorkerLoop(); });
-  return Status::Ok();
+  for (;;) {
+    StopWorkers();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!workers_.empty()) continue;  // a first Submit started the pool in between: stop those too
+    target_threads_ = threads ? threads : DefaultThreads();
+    if (!started_) return StartLocked();
+    for (unsigned i = 0; i < target_threads_; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+    return Status::Ok();
+  }
 }
 
 AioStats AioPool::Stats() {
