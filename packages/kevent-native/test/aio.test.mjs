@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -162,12 +163,16 @@ describe('aio_sendfile', () => {
     assert.ok(openFds() <= fdsWithReaders, 'the jobs released their fd duplicates');
   });
 
-  test('missing file, bad fds and a non-socket end BROKEN with the errno', async () => {
+  test('a missing file, a directory, a FIFO, bad fds and a non-socket end BROKEN with the errno', async () => {
     const r = await reader(lst);
     const inFd = fs.openSync(file10, 'r');
     const closedFd = 1_000_000;  // above this project's ulimit -n: never open
+    const fifo = path.join(dir, 'fifo');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
     const cases = [
       [aioSendfilePath(queue, r.fd, Buffer.from('x'), path.join(dir, 'nope.bin')), 'ENOENT'],
+      // No writer ever opens it: a blocking open would hold the pool thread for good.
+      [aioSendfilePath(queue, r.fd, null, fifo), 'EINVAL'],
       [aioSendfilePath(queue, r.fd, null, dir), 'EISDIR'],
       [aioSendfile(queue, r.fd, closedFd, 0, 0), 'EBADF'],
       [aioSendfile(queue, closedFd, inFd, 0, 0), 'EBADF'],

@@ -226,8 +226,10 @@ AioPool::Outcome AioPool::Step(Job& job) {
   if (job.err) return Outcome::kBroken;
   if (!job.file.valid()) {
     // On the pool, not the caller's thread: open may wait on the disk or a network mount.
+    // O_NONBLOCK: a FIFO with no writer would otherwise hold this thread until one comes; it
+    // changes nothing for a regular file.
     int fd;
-    do fd = ::open(job.path.c_str(), O_RDONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+    do fd = ::open(job.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK); while (fd < 0 && errno == EINTR);
     if (fd < 0) {
       job.err = errno;
       return Outcome::kBroken;
@@ -240,16 +242,17 @@ AioPool::Outcome AioPool::Step(Job& job) {
       job.err = errno;
       return Outcome::kBroken;
     }
-    // Parking waits for socket readiness, which only a socket has.
+    // Parking waits for socket readiness, which only a socket has; sendfile reads only
+    // from files with a page cache (a pipe gives EINVAL or ESPIPE).
     if (!S_ISSOCK(sock_st.st_mode)) job.err = ENOTSOCK;
     else if (S_ISDIR(file_st.st_mode)) job.err = EISDIR;
+    else if (!S_ISREG(file_st.st_mode)) job.err = EINVAL;
     if (job.err) return Outcome::kBroken;
-    uint64_t end = UINT64_MAX;
-    if (job.count != 0 && job.count <= UINT64_MAX - job.pos) end = job.pos + job.count;
-    // A range past the end of a regular file sends what exists; anything else (a pipe)
-    // ends when sendfile reports end of input.
-    if (S_ISREG(file_st.st_mode)) end = std::max(job.pos, std::min<uint64_t>(end, file_st.st_size));
-    job.end = std::min<uint64_t>(end, INT64_MAX);
+    // A range past the end of the file sends what exists.
+    const uint64_t size = static_cast<uint64_t>(file_st.st_size);
+    uint64_t end = size;
+    if (job.count != 0 && job.count <= UINT64_MAX - job.pos) end = std::min(end, job.pos + job.count);
+    job.end = std::max(job.pos, end);
     job.prefetched = job.pos;
     job.sized = true;
   }
@@ -288,7 +291,7 @@ AioPool::Outcome AioPool::SendFile(Job& job) {
       if (job.err == EPIPE) DrainSigpipe();
       return Outcome::kBroken;
     }
-    if (n == 0) break;  // the file shrank since fstat, or a pipe ended: report what was sent
+    if (n == 0) break;  // the file shrank since fstat: report what was sent
     job.pos += static_cast<uint64_t>(n);
     job.sent += static_cast<uint64_t>(n);
     if (job.cancelled.load(std::memory_order_relaxed) || job.queue->closed()) return Outcome::kCancelled;
@@ -305,7 +308,7 @@ void AioPool::Prefetch(Job& job) {
   if (job.prefetched >= std::min(job.end, job.pos + kWindow)) return;
   const uint64_t from = std::max(job.prefetched, job.pos);
   const uint64_t to = std::min(job.end, job.pos + 2 * kWindow);
-  // Advisory only: EINVAL for a file that has no page cache (a pipe) changes nothing.
+  // Advisory only: a failure (EINVAL on a file system without readahead) changes nothing.
   (void)::readahead(job.file.get(), static_cast<off64_t>(from), static_cast<size_t>(to - from));
   job.prefetched = to;
 }
