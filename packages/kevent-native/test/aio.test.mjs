@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -113,6 +113,30 @@ describe('aio_sendfile', () => {
     assert.equal(got.bytes, header.length + GiB);
     assert.equal(got.hash, expected.digest('hex'));
     fs.rmSync(big);
+  });
+
+  test('a cold file is read ahead on the pool while the header is still going out', async (t) => {
+    const cold = path.join(dir, 'cold.bin');
+    const fd = fs.openSync(cold, 'w');
+    fs.writeSync(fd, randomBytes(8 * MiB));
+    fs.fsyncSync(fd);  // dirty pages cannot be dropped
+    fs.closeSync(fd);
+    const resident = () => Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', cold]));
+    execFileSync('dd', [`if=${cold}`, 'iflag=nocache', 'count=0', 'status=none']);  // posix_fadvise DONTNEED
+    if (resident() > 0) return t.skip('this file system keeps the file in memory (tmpfs?)');
+    // A header larger than both socket buffers: the job parks before sendfile reads a byte,
+    // so every page in the cache is there because the pool asked for it.
+    const header = Buffer.alloc(32 * MiB, 'h');
+    const r = await reader(lst, { paused: true });
+    const cookie = aioSendfilePath(queue, r.fd, header, cold);
+    await until(() => aioStats().parked === 1, 'the job to park in its header');
+    await until(() => resident() >= MiB, 'the first window of the file in the page cache');
+    assert.ok(resident() < 8 * MiB, 'only a window ahead is read, not the whole file');
+    r.socket.resume();
+    const ev = await done.of(cookie);
+    close(r.fd);
+    assert.equal(ev.retData, 8 * MiB);
+    assert.equal((await r.done).bytes, 40 * MiB);
   });
 
   test('64-bit offsets: a range past 4 GiB, count past EOF, count 0, offset past EOF', async () => {

@@ -255,6 +255,7 @@ AioPool::Outcome AioPool::Step(Job& job) {
     job.end = std::max(job.pos, end);
     job.prefetched = job.pos;
     job.sized = true;
+    Prefetch(job);  // the first window's reads overlap the header going out
   }
   const Outcome header = SendHeader(job);
   if (header != Outcome::kDone) return header;
