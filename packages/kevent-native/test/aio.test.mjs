@@ -319,6 +319,32 @@ describe('aio_sendfile', () => {
     assert.equal((await r.done).hash, hash10);
   });
 
+  test('completions reach a blocking getEvents and the ring (wait + take)', async () => {
+    const q = new Queue({ ringSize: 16 });
+    const client = connect('127.0.0.1', lst.port);
+    const server = await acceptOne(lst.fd);
+    const small = path.join(dir, 'small.bin');
+    fs.writeFileSync(small, randomBytes(4096));
+    const first = aioSendfilePath(q, server, null, small);
+    const [ev] = q.getEvents(1, 1, 10000);  // this thread sleeps until the pool posts
+    assert.deepEqual([ev.type, ev.user, ev.retFlags, ev.retData], [KEVENT_AIO, first, KEVENT_RET_DONE, 4096]);
+    const second = aioSendfilePath(q, server, Buffer.from('x'), small, 0, 100);
+    const missing = aioSendfilePath(q, server, null, path.join(dir, 'missing'));
+    const seen = [];
+    while (seen.length < 2) {
+      q.wait(2, q.ring.uidx, 10000);
+      seen.push(...q.ring.take());
+    }
+    const byUser = new Map(seen.map((e) => [e.user, e]));
+    assert.equal(byUser.get(second).retData, 100);
+    assert.equal(byUser.get(second).retFlags, KEVENT_RET_DONE);
+    assert.equal(byUser.get(missing).retFlags, BROKEN);
+    assert.equal(byUser.get(missing).code, 'ENOENT');
+    close(client);
+    close(server);
+    q.close();
+  });
+
   test('misuse throws at once with a code', () => {
     const closedQueue = new Queue();
     closedQueue.close();
