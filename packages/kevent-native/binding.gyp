@@ -9,6 +9,7 @@
       "target_name": "kevent_core",
       "type": "static_library",
       "sources": [
+        "src/core/aio_pool.cc",
         "src/core/queue.cc",
         "src/core/signal_hub.cc"
       ],
@@ -19,6 +20,7 @@
       "target_name": "kevent_native",
       "sources": [
         "src/addon/addon.cc",
+        "src/addon/aio_wrap.cc",
         "src/addon/errors.cc",
         "src/addon/queue_wrap.cc",
         "src/addon/sockets.cc",
@@ -38,6 +40,13 @@
         "bench/readers.cc",
         "bench/transports.cc"
       ],
+      "dependencies": ["kevent_core"],
+      "ldflags": ["-pthread"]
+    },
+    {
+      "target_name": "aio_bench",
+      "type": "executable",
+      "sources": ["bench/aio_bench.cc"],
       "dependencies": ["kevent_core"],
       "ldflags": ["-pthread"]
     }

@@ -14,6 +14,14 @@ const configured = existsSync(path.join(root, 'build', 'config.gypi')) && !proce
 const args = [configured ? 'build' : 'rebuild', '-j', 'max'];
 if (existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);
 if (process.env.KEVENT_DEBUG) args.push('--debug');
+// KEVENT_ASAN=1: AddressSanitizer build (run node with LD_PRELOAD=$(gcc -print-file-name=libasan.so)).
+// gyp's Makefile reads CFLAGS/CXXFLAGS/LDFLAGS from the environment; a plain build after it
+// needs --rebuild to drop the instrumented objects.
+const env = { ...process.env };
+if (process.env.KEVENT_ASAN) {
+  const asan = '-fsanitize=address -fno-omit-frame-pointer -g';
+  for (const name of ['CFLAGS', 'CXXFLAGS', 'LDFLAGS']) env[name] = `${env[name] ?? ''} ${asan}`.trim();
+}
 const gyp = require.resolve('node-gyp/bin/node-gyp.js');
-const r = spawnSync(process.execPath, [gyp, ...args], { stdio: 'inherit', cwd: root });
+const r = spawnSync(process.execPath, [gyp, ...args], { stdio: 'inherit', cwd: root, env });
 process.exit(r.status ?? 1);

@@ -1,6 +1,7 @@
 // Loads the compiled addon. The layout constants it exports are the source of truth for the
 // ring format shared with the C++ core.
 import { createRequire } from 'node:module';
+import type { AioStats } from './aio.js';
 import type { Ukevent } from './ukevent.js';
 
 export interface NativeQueue {
@@ -50,6 +51,13 @@ export interface NativeAddon {
   setCork(fd: number, enable?: boolean): void;
   pipe(): [number, number];
   socketpair(): [number, number];
+  aioSendfile(queue: object, sockFd: number, inFd: number, offset: number | bigint, count: number | bigint): number;
+  aioSendfilePath(
+    queue: object, sockFd: number, header: Uint8Array | null, path: string, offset: number | bigint, count: number | bigint,
+  ): number;
+  configureAio(options: { threads?: number }): AioStats;
+  aioStats(): AioStats;
+  AIO_DEFAULT_THREADS: number;
 }
 
 const require = createRequire(import.meta.url);

@@ -746,12 +746,32 @@ bool Queue::Post(const Ukevent& ev) {
 }
 
 void Queue::Close() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (closed_.exchange(true)) return;
-  while (!regs_.empty()) Unregister(regs_.begin()->second.get(), true);
-  fd_watches_.clear();
-  pending_.clear();
-  RefreshWake();  // stays readable: every waiter wakes and sees the queue closed
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_.exchange(true)) return;
+    while (!regs_.empty()) Unregister(regs_.begin()->second.get(), true);
+    fd_watches_.clear();
+    pending_.clear();
+    RefreshWake();  // stays readable: every waiter wakes and sees the queue closed
+  }
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  for (auto& entry : close_listeners_) entry.second();
+  close_listeners_.clear();
+}
+
+uint64_t Queue::AddCloseListener(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  // Close() marks the queue closed before it takes listeners_mu_, so a listener added while
+  // the queue still looks open is always called.
+  if (closed()) return 0;
+  const uint64_t id = next_listener_++;
+  close_listeners_.emplace(id, std::move(fn));
+  return id;
+}
+
+void Queue::RemoveCloseListener(uint64_t id) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  close_listeners_.erase(id);
 }
 
 std::string Queue::PathOf(uint64_t watch_id) {

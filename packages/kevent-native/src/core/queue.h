@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -53,6 +54,14 @@ class Queue {
   // dropped now; the epoll fd itself closes with the last reference.
   void Close();
   bool closed() const { return closed_.load(std::memory_order_acquire); }
+
+  // For work aimed at this queue from outside it (the aio pool): `fn` runs once, when Close()
+  // is called, on the closing thread and outside the queue's lock, so the owner can cancel.
+  // Returns 0 without keeping `fn` when the queue is already closed. RemoveCloseListener
+  // waits for a listener that is running (its captures may die once it returns), so a
+  // listener must not call it.
+  uint64_t AddCloseListener(std::function<void()> fn);
+  void RemoveCloseListener(uint64_t id);
 
   // The epoll fd: readable whenever an event may be ready (for libuv's poll watcher).
   int fd() const { return epoll_.get(); }
@@ -128,6 +137,10 @@ class Queue {
   uint32_t wakeups_owed_ = 0;  // KEVENT_CTL_READY with no events
   // Mirrors whether wake_ is readable; GetEvents reads it without mu_ to skip an empty drain.
   std::atomic<bool> wake_signalled_{false};
+
+  std::mutex listeners_mu_;  // not mu_: listeners run without it, and never on the event path
+  std::unordered_map<uint64_t, std::function<void()>> close_listeners_;
+  uint64_t next_listener_ = 1;
 
   RingHeader* ring_ = nullptr;
   Ukevent* slots_ = nullptr;
