@@ -11,7 +11,7 @@ import {
 } from '../dist/index.js';
 import {
   GiB, MiB, acceptOne, completions, fileHash, listener, openFds, poolIdle, reader, sparseFile, tempDir, until,
-} from './aio-fixtures.mjs';
+} from '../test-support/aio-fixtures.mjs';
 
 const BROKEN = KEVENT_RET_DONE | KEVENT_RET_BROKEN;
 

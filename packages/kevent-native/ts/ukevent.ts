@@ -8,7 +8,8 @@
 export interface Ukevent {
   id: number | string;
   type: number;
-  event: number;
+  /** Required for KEVENT_CTL_ADD and MODIFY; REMOVE and READY find a request by type, id and user. */
+  event?: number;
   reqFlags?: number;
   /** Set by the queue: KEVENT_RET_DONE, KEVENT_RET_BROKEN, KEVENT_RET_COPY_FAILED. */
   retFlags?: number;
