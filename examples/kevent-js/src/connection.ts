@@ -7,7 +7,10 @@ export class Connection {
   /** Cookie of the aio_sendfile_path job in flight, if any. */
   sending: number | null = null;
   waitingForSend = false;
+  /** The last response said `Connection: close`: serve nothing after it. */
   closeWhenDone = false;
+  /** The client shut its side: serve the complete requests it sent, then close. */
+  peerDone = false;
   closed = false;
 
   constructor(readonly fd: number) {}

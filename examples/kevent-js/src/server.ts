@@ -18,8 +18,17 @@ export interface StaticServerOptions {
   port?: number;
 }
 
+export interface StaticServerStats {
+  connections: number;
+  /** Responses that found the socket full and waited for a KEVENT_SOCKET_SEND event. */
+  sendWaits: number;
+  /** Files sent through aioSendfilePath. */
+  aioJobs: number;
+}
+
 export interface StaticServer {
   readonly port: number;
+  stats(): StaticServerStats;
   close(): void;
 }
 
@@ -35,6 +44,8 @@ export function startStaticServer(options: StaticServerOptions): StaticServer {
   const listener = listen(options.host ?? '127.0.0.1', options.port ?? 0);
   const connections = new Map<number, Connection>();
   const jobs = new Map<number, Connection>(); // aio cookie -> connection
+  let sendWaits = 0;
+  let aioJobs = 0;
   queue.ctl(KEVENT_CTL_ADD, [{ id: listener, type: KEVENT_SOCKET, event: KEVENT_SOCKET_ACCEPT, reqFlags: KEVENT_REQ_ALWAYS_QUEUE }]);
 
   function head(status: number, fields: Record<string, string | number>, keepAlive: boolean): Buffer {
@@ -55,6 +66,7 @@ export function startStaticServer(options: StaticServerOptions): StaticServer {
     close(conn.fd);
   }
 
+  /** Writes what the socket takes; the rest waits for a one-shot SEND event. */
   function flush(conn: Connection): void {
     while (conn.output.length) {
       let sent: number | null;
@@ -66,6 +78,7 @@ export function startStaticServer(options: StaticServerOptions): StaticServer {
       if (sent === null) {
         if (!conn.waitingForSend) {
           conn.waitingForSend = true;
+          sendWaits++;
           queue.ctl(KEVENT_CTL_ADD, [{ id: conn.fd, type: KEVENT_SOCKET, event: KEVENT_SOCKET_SEND,
             reqFlags: KEVENT_REQ_ONESHOT | KEVENT_REQ_ALWAYS_QUEUE, user: -conn.fd }]);
         }
@@ -82,19 +95,12 @@ export function startStaticServer(options: StaticServerOptions): StaticServer {
         }
       }
     }
-    responseDone(conn);
   }
 
   function respond(conn: Connection, bytes: Buffer, keepAlive: boolean): void {
     conn.closeWhenDone ||= !keepAlive;
     conn.output.push(bytes);
     flush(conn);
-  }
-
-  function responseDone(conn: Connection): void {
-    if (conn.busy || conn.closed) return;
-    if (conn.closeWhenDone) return drop(conn);
-    serveNext(conn);
   }
 
   function serve(conn: Connection, req: RequestHead): void {
@@ -118,23 +124,30 @@ export function startStaticServer(options: StaticServerOptions): StaticServer {
     conn.closeWhenDone ||= !keepAlive;
     const cookie = aioSendfilePath(queue, conn.fd, header, found.file, 0, size);
     conn.sending = cookie;
+    aioJobs++;
     jobs.set(cookie, conn);
   }
 
+  /**
+   * Serves complete requests in order while no response is in flight; called only from the
+   * event handlers, so a long pipeline is a loop, never a recursion.
+   */
   function serveNext(conn: Connection): void {
-    while (!conn.busy && !conn.closed && conn.input.length) {
+    while (!conn.busy && !conn.closed && !conn.closeWhenDone && conn.input.length) {
       let req: RequestHead | null;
       try {
         req = parseRequestHead(conn.input);
       } catch (error) {
         const status = error instanceof BadRequest ? error.status : 400;
         conn.input = Buffer.alloc(0);
-        return respond(conn, head(status, { 'Content-Length': 0 }, false), false);
+        respond(conn, head(status, { 'Content-Length': 0 }, false), false);
+        break;
       }
-      if (!req) return;
+      if (!req) break;
       conn.input = conn.input.subarray(req.length);
       serve(conn, req);
     }
+    if (!conn.busy && (conn.closeWhenDone || conn.peerDone)) drop(conn);
   }
 
   function onReadable(conn: Connection): void {
@@ -148,14 +161,13 @@ export function startStaticServer(options: StaticServerOptions): StaticServer {
       if (n === null) break;
       if (n === 0) {
         // The client is done sending; finish what it asked for, then close.
-        conn.closeWhenDone = true;
+        conn.peerDone = true;
         queue.ctl(KEVENT_CTL_REMOVE, [{ id: conn.fd, type: KEVENT_SOCKET, user: conn.fd }]);
         break;
       }
       conn.append(RECV_BUFFER.subarray(0, n));
     }
     serveNext(conn);
-    responseDone(conn);
   }
 
   function onEvent(ev: Ukevent): void {
@@ -165,7 +177,7 @@ export function startStaticServer(options: StaticServerOptions): StaticServer {
       jobs.delete(ev.user as number);
       conn.sending = null;
       if (ev.retFlags! & KEVENT_RET_BROKEN) return drop(conn);
-      return responseDone(conn);
+      return serveNext(conn);
     }
     if (ev.id === listener) {
       for (let client; (client = accept(listener)) !== null;) {
@@ -181,6 +193,7 @@ export function startStaticServer(options: StaticServerOptions): StaticServer {
     if ((ev.event ?? 0) & KEVENT_SOCKET_SEND) {
       conn.waitingForSend = false;
       flush(conn);
+      serveNext(conn);
     } else {
       onReadable(conn);
     }
@@ -192,6 +205,7 @@ export function startStaticServer(options: StaticServerOptions): StaticServer {
 
   return {
     port: localAddress(listener).port,
+    stats: () => ({ connections: connections.size, sendWaits, aioJobs }),
     close() {
       for (const conn of [...connections.values()]) drop(conn);
       queue.ctl(KEVENT_CTL_REMOVE, [{ id: listener, type: KEVENT_SOCKET }]);

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as k from '@kevent/native';
 import { startStaticServer } from '../dist/server.js';
 
 let root;
@@ -111,4 +113,41 @@ test('traversal and hidden files are refused; a symlink out of the root is not f
     assert.ok([400, 404].includes(r.status), `${target} -> ${r.status}`);
     assert.notEqual(String(r.body), 'outside\n');
   }
+});
+
+test('a client that pipelines 60000 requests and reads late gets every response, in order', async () => {
+  // Raw non-blocking calls, so this client reads nothing until the server had to wait for a
+  // KEVENT_SOCKET_SEND event (a Node socket in this process would drain the buffers).
+  const fd = k.connect('127.0.0.1', server.port);
+  const count = 60000;
+  const isFile = (i) => i % 1000 === 999; // mostly writev'd 404s, now and then an aio file
+  let raw = '';
+  for (let i = 0; i < count; i++) raw += get(isFile(i) ? '/a.txt' : `/missing-${i}`);
+  const request = Buffer.from(raw);
+  const waitsBefore = server.stats().sendWaits;
+  for (let off = 0, spins = 0; off < request.length; spins++) {
+    assert.ok(spins < 20000, 'request written');
+    const n = k.send(fd, request.subarray(off));
+    if (n === null) await sleep(1);
+    else off += n;
+  }
+  for (let spins = 0; server.stats().sendWaits === waitsBefore; spins++) {
+    assert.ok(spins < 5000, 'the server waited for SEND readiness');
+    await sleep(1);
+  }
+  const statuses = [];
+  const buf = Buffer.alloc(256 * 1024);
+  let carry = '';
+  for (let spins = 0; statuses.length < count; spins++) {
+    assert.ok(spins < 100000, 'all responses read');
+    const n = k.recv(fd, buf);
+    if (n === null) { await sleep(1); continue; }
+    assert.notEqual(n, 0, 'the server closed early');
+    const text = carry + buf.toString('latin1', 0, n);
+    for (const m of text.matchAll(/HTTP\/1\.1 (\d{3}) /g)) statuses.push(Number(m[1]));
+    carry = text.slice(-12).replace(/^.*HTTP\/1\.1 \d{3} /s, '');
+  }
+  k.close(fd);
+  assert.equal(statuses.length, count);
+  assert.ok(statuses.every((s, i) => s === (isFile(i) ? 200 : 404)), 'responses in request order');
 });
