@@ -1,0 +1,91 @@
+// One client connection on an I/O thread: its input buffer, the HTTP/1.x state machine
+// (head, body, answer; pipelined requests answered in order), the output queue, and the
+// deadlines a client controls. Only its own thread touches it.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+
+#include "chunked.h"
+#include "http_parser.h"
+#include "options.h"
+#include "static_files.h"
+#include "unique_fd.h"
+
+namespace kserver {
+
+// What an I/O thread shares with its connections for one turn of its loop.
+struct IoContext {
+  const Options& options;
+  const StaticFiles& files;
+  std::string date;   // the Date header, refreshed once a second
+  int64_t now = 0;    // CLOCK_MONOTONIC ms
+  bool draining = false;
+  char* scratch;      // recv buffer of kScratchBytes
+  static constexpr size_t kScratchBytes = 64 * 1024;
+};
+
+class Connection {
+ public:
+  Connection(kevent::UniqueFd fd, uint64_t id, const IoContext& ctx);
+
+  // Each returns false when the connection is finished and must be closed now.
+  bool OnReadable(IoContext& ctx);
+  bool OnWritable(IoContext& ctx);
+  bool OnTick(IoContext& ctx);
+
+  // KEVENT_SOCKET_RECV / _SEND bits the queue should watch; 0 means close it.
+  uint32_t WantedEvents() const;
+
+  int fd() const { return fd_.get(); }
+  uint64_t id() const { return id_; }
+  uint32_t registered = 0;  // bits the queue watches now
+
+ private:
+  enum class Phase { kIdle, kHead, kBody, kLinger };
+  struct Segment {
+    std::string data;
+    size_t sent = 0;
+    kevent::UniqueFd file;
+    uint64_t offset = 0;
+    uint64_t remaining = 0;
+    bool uncork = false;  // the last piece of a corked head+file response
+  };
+
+  bool Process(IoContext& ctx);
+  void Dispatch(IoContext& ctx);
+  void Fail(int status, IoContext& ctx);
+  void Enqueue(std::string bytes);
+  void EnqueueReply(Reply reply);
+  // false: the peer is gone.
+  bool Flush(IoContext& ctx);
+  // After a final response: close now, or half-close and drop input for a while so the
+  // peer reads the response before any reset.
+  bool Finish(IoContext& ctx);
+  bool Backlogged() const { return out_bytes_ > kBacklogBytes || has_file_; }
+  void CompactInput();
+
+  static constexpr size_t kBacklogBytes = 64 * 1024;
+
+  kevent::UniqueFd fd_;
+  uint64_t id_;
+  Phase phase_ = Phase::kIdle;
+  std::string in_;
+  size_t in_off_ = 0;
+  Request req_;
+  uint64_t body_left_ = 0;
+  std::optional<ChunkedDecoder> chunked_;
+  std::deque<Segment> out_;
+  size_t out_bytes_ = 0;
+  bool has_file_ = false;
+  uint32_t requests_ = 0;
+  bool close_after_flush_ = false;
+  bool must_linger_ = false;
+  bool peer_closed_ = false;
+  bool corked_ = false;
+  int64_t deadline_;        // of the current phase: head, body, idle or linger
+  int64_t last_progress_;   // of sending, for the send timeout
+};
+
+}  // namespace kserver
