@@ -1,4 +1,5 @@
 // Shared by the server tests: a document root on disk, an engine on port 0, raw sockets.
+import { before, after } from 'node:test';
 import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
@@ -104,4 +105,88 @@ export async function get(port, target, headers = {}, method = 'GET') {
   const { buf } = await raw(port, lines.join('\r\n') + '\r\n\r\n');
   const [res] = parseResponses(buf, [method]);
   return res;
+}
+
+// A socket kept open across several writes; `until(n)` waits for n complete responses.
+export class Client {
+  constructor(port) {
+    this.sock = net.connect(port, '127.0.0.1');
+    this.buf = Buffer.alloc(0);
+    this.closed = false;
+    this.methods = [];
+    this.waiters = new Set();
+    this.sock.on('data', (d) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.#wake();
+    });
+    this.sock.on('error', () => {});
+    this.sock.on('close', () => {
+      this.closed = true;
+      this.#wake();
+    });
+    this.ready = new Promise((resolve, reject) => {
+      this.sock.once('connect', resolve);
+      this.sock.once('error', reject);
+    });
+  }
+  #wake() {
+    for (const w of this.waiters) w();
+  }
+  send(text, methods = []) {
+    this.methods.push(...methods);
+    this.sock.write(text);
+  }
+  responses() {
+    return parseResponses(this.buf, this.methods);
+  }
+  // Resolves when `check()` is true, or rejects after `timeout` ms (a bound, not an assertion).
+  wait(check, timeout = 5000, what = 'condition') {
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        if (!check()) return;
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(done);
+        reject(new Error(`timed out waiting for ${what}; got:\n${this.buf.toString('latin1').slice(0, 2000)}`));
+      }, timeout);
+      this.waiters.add(done);
+      done();
+    });
+  }
+  until(n, timeout) {
+    return this.wait(() => this.responses().filter((r) => r.status >= 200).length >= n && this.#complete(), timeout, `${n} responses`);
+  }
+  untilClosed(timeout) {
+    return this.wait(() => this.closed, timeout, 'close');
+  }
+  #complete() {
+    // The last response's body is all there.
+    const rs = this.responses();
+    const last = rs[rs.length - 1];
+    if (!last) return false;
+    const len = Number(last.headers['content-length'] ?? 0);
+    return last.body.length === len || last.status === 304 || this.methods[rs.length - 1] === 'HEAD';
+  }
+  close() {
+    this.sock.destroy();
+  }
+}
+
+export const req = (target, extra = '', method = 'GET') => `${method} ${target} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
+
+// Registers before/after hooks that serve a fresh site for the whole test file.
+export function useSiteServer(options = {}) {
+  const env = {};
+  before(async () => {
+    env.site = makeSite();
+    Object.assign(env, await startServer(env.site.root, options));
+  });
+  after(async () => {
+    await env.engine.stop();
+    env.site.cleanup();
+  });
+  return env;
 }

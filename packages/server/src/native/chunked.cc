@@ -6,7 +6,7 @@
 
 namespace kserver {
 namespace {
-bool IsCtlButTab(char c) { return c != '\t' && IsCtlButTab(c); }
+bool IsCtlButTab(char c) { return c != '\t' && IsCtl(static_cast<unsigned char>(c)); }
 }  // namespace
 
 ChunkedDecoder::Result ChunkedDecoder::Feed(const char* data, size_t len, size_t* consumed) {

@@ -95,7 +95,7 @@ void Connection::CompactInput() {
   }
 }
 
-bool Connection::Process(IoContext& ctx) {
+bool Connection::ParseAndAnswer(IoContext& ctx) {
   const HeadLimits limits{ctx.options.max_request_line, ctx.options.max_header_size, ctx.options.max_headers};
   while (!close_after_flush_ && !Backlogged()) {
     const char* data = in_.data() + in_off_;
@@ -159,11 +159,20 @@ bool Connection::Process(IoContext& ctx) {
     }
     Dispatch(ctx);
   }
-  CompactInput();
-  if (!Flush(ctx)) return false;
-  if (close_after_flush_) return Finish(ctx);
+  return Backlogged() && !close_after_flush_;
+}
+
+bool Connection::Process(IoContext& ctx) {
+  for (;;) {
+    const bool stopped_by_backlog = ParseAndAnswer(ctx);
+    CompactInput();
+    if (!Flush(ctx)) return false;
+    if (close_after_flush_) return Finish(ctx);
+    // Sending freed room: answer the pipelined requests already buffered.
+    if (!stopped_by_backlog || Backlogged()) break;
+  }
   // The peer finished sending: once every complete request is answered, we are done.
-  if (peer_closed_ && out_.empty() && !Backlogged()) return false;
+  if (peer_closed_ && out_.empty()) return false;
   return true;
 }
 

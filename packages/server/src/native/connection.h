@@ -53,7 +53,10 @@ class Connection {
     bool uncork = false;  // the last piece of a corked head+file response
   };
 
+  // Parses and answers buffered requests, then sends; false when the connection is done.
   bool Process(IoContext& ctx);
+  // One pass over buffered input; true when it stopped because responses backed up.
+  bool ParseAndAnswer(IoContext& ctx);
   void Dispatch(IoContext& ctx);
   void Fail(int status, IoContext& ctx);
   void Enqueue(std::string bytes);
