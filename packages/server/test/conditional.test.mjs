@@ -3,7 +3,7 @@ import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { get, BIG, useSiteServer } from './helpers.mjs';
+import { get, BIG, useSiteServer } from '../testing/helpers.mjs';
 
 const env = useSiteServer();
 let etag, lastModified;

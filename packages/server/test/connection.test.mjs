@@ -2,7 +2,7 @@
 // Timeouts are configured short; tests wait for what the server does, never measure it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeSite, startServer, raw, parseResponses, Client, req, BIG } from './helpers.mjs';
+import { makeSite, startServer, raw, parseResponses, Client, req, BIG } from '../testing/helpers.mjs';
 
 let site;
 before(() => {

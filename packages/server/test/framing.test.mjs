@@ -3,7 +3,7 @@
 // (Debian's 8.1) or older llhttp releases let through.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { raw, parseResponses, useSiteServer } from './helpers.mjs';
+import { raw, parseResponses, useSiteServer } from '../testing/helpers.mjs';
 
 const env = useSiteServer({ maxChunkExtension: 64 });
 

@@ -1,7 +1,7 @@
 // The static file policy: which status each kind of path gets, and what the body is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { get, BIG, useSiteServer, startServer } from './helpers.mjs';
+import { get, BIG, useSiteServer, startServer } from '../testing/helpers.mjs';
 
 const env = useSiteServer();
 

@@ -1,7 +1,7 @@
 // Every way of naming something outside the root must fail, and nothing outside may leak.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { raw, useSiteServer } from './helpers.mjs';
+import { raw, useSiteServer } from '../testing/helpers.mjs';
 
 const env = useSiteServer();
 

@@ -75,10 +75,6 @@ async function main(): Promise<void> {
     log.error({ err }, 'cannot start');
     process.exit(1);
   }
-  const url = engine.url!;
-  process.stdout.write(`kevent-serve: serving ${engine.options.root} at ${url}\n`);
-  log.info({ url, root: engine.options.root, threads: engine.options.threads, reusePort: engine.options.reusePort }, 'listening');
-
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -96,8 +92,13 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Installed before the URL is printed: whoever reads it may signal at once.
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  const url = engine.url!;
+  process.stdout.write(`kevent-serve: serving ${engine.options.root} at ${url}\n`);
+  log.info({ url, root: engine.options.root, threads: engine.options.threads, reusePort: engine.options.reusePort }, 'listening');
+
   // The native threads hold no libuv handle; this keeps the process up until a signal.
   setInterval(() => {}, 1 << 30);
 }

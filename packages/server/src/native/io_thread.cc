@@ -1,6 +1,7 @@
 #include "io_thread.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -61,6 +62,8 @@ Status IoThread::Start() {
   queue_ = Queue::Create(&st);
   if (!st.ok()) return st;
   RefreshClock();
+  reserve_.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!reserve_.valid()) return Status::Errno(errno, "open", "cannot open the reserve fd (/dev/null)");
   if (!SetListening(true)) return Status::Errno(errno ? errno : EINVAL, "kevent_ctl", "cannot watch the listening socket");
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
@@ -176,9 +179,14 @@ void IoThread::AcceptAll() {
         case EPERM: continue;  // that client is gone or refused; the next may be fine
         case EMFILE:
         case ENFILE:
-        case ENOBUFS:
-        case ENOMEM: PauseAccepting(ctx_.now + kAcceptPauseMs); return;
-        default: PauseAccepting(ctx_.now + kAcceptPauseMs); return;
+          // The table is full: the connections already accepted still need to open their
+          // files, so the reserve fd goes back to them until accepting resumes.
+          reserve_.reset();
+          PauseAccepting(ctx_.now + kAcceptPauseMs);
+          return;
+        default:  // ENOBUFS, ENOMEM and the unexpected: back off the same way
+          PauseAccepting(ctx_.now + kAcceptPauseMs);
+          return;
       }
     }
     UniqueFd sock(fd);
@@ -231,7 +239,10 @@ void IoThread::Sweep() {
   for (uint64_t id : finished) Close(id);
   if (!listening_ && !ctx_.draining && resume_accept_at_ >= 0 && ctx_.now >= resume_accept_at_ &&
       (!options_.max_connections || shared_.connections.load(std::memory_order_relaxed) < options_.max_connections)) {
-    if (SetListening(true)) resume_accept_at_ = -1;
+    if (!reserve_.valid()) reserve_.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    // Without the reserve back, fds are still short: stay paused a while longer.
+    if (!reserve_.valid()) resume_accept_at_ = ctx_.now + kAcceptPauseMs;
+    else if (SetListening(true)) resume_accept_at_ = -1;
   }
 }
 

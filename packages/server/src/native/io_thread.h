@@ -62,6 +62,7 @@ class IoThread {
   std::shared_ptr<kevent::Queue> queue_;
   std::thread thread_;
   std::unique_ptr<char[]> scratch_;
+  kevent::UniqueFd reserve_;  // held while accepting; freed on EMFILE so requests can open files
   IoContext ctx_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   uint64_t next_id_ = 1;

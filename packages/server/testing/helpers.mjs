@@ -1,3 +1,4 @@
+// Not a test file: node --test runs every .mjs under test/, so the support code lives here.
 // Shared by the server tests: a document root on disk, an engine on port 0, raw sockets.
 import { before, after } from 'node:test';
 import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync } from 'node:fs';
