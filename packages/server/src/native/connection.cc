@@ -34,7 +34,7 @@ uint32_t Connection::WantedEvents() const {
   if (phase_ == Phase::kLinger) return kevent::KEVENT_SOCKET_RECV;
   uint32_t want = 0;
   if (!close_after_flush_ && !Backlogged() && !peer_closed_) want |= kevent::KEVENT_SOCKET_RECV;
-  if (!out_.empty()) want |= kevent::KEVENT_SOCKET_SEND;
+  if (!OutEmpty()) want |= kevent::KEVENT_SOCKET_SEND;
   return want;
 }
 
@@ -66,13 +66,13 @@ bool Connection::OnWritable(IoContext& ctx) {
 }
 
 bool Connection::OnTick(IoContext& ctx) {
-  if (!out_.empty() && ctx.now - last_progress_ >= ctx.options.send_timeout_ms) return false;
+  if (!OutEmpty() && ctx.now - last_progress_ >= ctx.options.send_timeout_ms) return false;
   if (ctx.now < deadline_ && !(ctx.draining && phase_ == Phase::kIdle)) return true;
   switch (phase_) {
     case Phase::kLinger: return false;
     case Phase::kIdle:
       // Nothing owed and nothing started: an idle keep-alive (or draining) connection just closes.
-      if (out_.empty() && !close_after_flush_) return false;
+      if (OutEmpty() && !close_after_flush_) return false;
       return true;
     case Phase::kHead:
     case Phase::kBody:
@@ -85,10 +85,9 @@ bool Connection::OnTick(IoContext& ctx) {
 
 void Connection::CompactInput() {
   if (in_off_ == in_.size()) {
-    in_.clear();
+    // All consumed: an idle keep-alive connection keeps no input buffer.
+    std::string().swap(in_);
     in_off_ = 0;
-    // Idle connections should cost little memory; big buffers are not kept.
-    if (in_.capacity() > 16 * 1024) in_.shrink_to_fit();
   } else if (in_off_ > 16 * 1024 || in_off_ * 2 > in_.size()) {
     in_.erase(0, in_off_);
     in_off_ = 0;
@@ -113,7 +112,8 @@ bool Connection::ParseAndAnswer(IoContext& ctx) {
     if (phase_ == Phase::kHead) {
       size_t consumed = 0;
       int status = 0;
-      const HeadResult r = ParseHead(data, avail, limits, &req_, &consumed, &status);
+      if (!req_) req_ = std::make_unique<Request>();
+      const HeadResult r = ParseHead(data, avail, limits, req_.get(), &consumed, &status);
       if (r == HeadResult::kNeedMore) break;
       if (r == HeadResult::kError) {
         Fail(status, ctx);
@@ -121,19 +121,20 @@ bool Connection::ParseAndAnswer(IoContext& ctx) {
       }
       in_off_ += consumed;
       ++requests_;
-      if (req_.body == Request::Body::kNone) {
+      if (req_->body == Request::Body::kNone) {
         Dispatch(ctx);
         continue;
       }
-      if (req_.body == Request::Body::kLength && req_.content_length > ctx.options.max_body_size) {
+      if (req_->body == Request::Body::kLength && req_->content_length > ctx.options.max_body_size) {
         Fail(413, ctx);
         break;
       }
-      body_left_ = req_.content_length;
-      if (req_.body == Request::Body::kChunked)
-        chunked_.emplace(ctx.options.max_body_size, ctx.options.max_chunk_extension, ctx.options.max_header_size);
+      body_left_ = req_->content_length;
+      if (req_->body == Request::Body::kChunked)
+        chunked_ = std::make_unique<ChunkedDecoder>(ctx.options.max_body_size, ctx.options.max_chunk_extension,
+                                                  ctx.options.max_header_size);
       // The client waits for this before sending the body; one already on its way needs none.
-      if (req_.expect_continue && in_off_ == in_.size()) Enqueue("HTTP/1.1 100 Continue\r\n\r\n");
+      if (req_->expect_continue && in_off_ == in_.size()) Enqueue("HTTP/1.1 100 Continue\r\n\r\n");
       phase_ = Phase::kBody;
       deadline_ = ctx.now + ctx.options.body_timeout_ms;
       continue;
@@ -172,17 +173,17 @@ bool Connection::Process(IoContext& ctx) {
     if (!stopped_by_backlog || Backlogged()) break;
   }
   // The peer finished sending: once every complete request is answered, we are done.
-  if (peer_closed_ && out_.empty()) return false;
+  if (peer_closed_ && OutEmpty()) return false;
   return true;
 }
 
 void Connection::Dispatch(IoContext& ctx) {
   const uint32_t max = ctx.options.max_requests_per_connection;
-  const bool keep = req_.keep_alive && !ctx.draining && (max == 0 || requests_ < max);
+  const bool keep = req_->keep_alive && !ctx.draining && (max == 0 || requests_ < max);
   Reply reply;
-  ctx.files.Handle(req_, ReplyContext{ctx.date, keep}, &reply);
+  ctx.files.Handle(*req_, ReplyContext{ctx.date, keep}, &reply);
   EnqueueReply(std::move(reply));
-  req_ = Request();
+  req_.reset();
   phase_ = Phase::kIdle;
   deadline_ = ctx.now + ctx.options.idle_timeout_ms;
   if (!keep) close_after_flush_ = true;
@@ -221,8 +222,8 @@ void Connection::EnqueueReply(Reply reply) {
 }
 
 bool Connection::Flush(IoContext& ctx) {
-  while (!out_.empty()) {
-    Segment& front = out_.front();
+  while (!OutEmpty()) {
+    Segment& front = out_[out_head_];
     if (front.file.valid()) {
       off_t off = static_cast<off_t>(front.offset);
       const ssize_t n = sendfile(fd_.get(), front.file.get(), &off, std::min<uint64_t>(front.remaining, kSendfileChunk));
@@ -240,14 +241,15 @@ bool Connection::Flush(IoContext& ctx) {
         SetCork(fd_.get(), false);
         corked_ = false;
       }
-      out_.pop_front();
-      has_file_ = std::any_of(out_.begin(), out_.end(), [](const Segment& s) { return s.file.valid(); });
+      PopFront();
+      has_file_ = std::any_of(out_.begin() + static_cast<ptrdiff_t>(out_head_), out_.end(),
+                              [](const Segment& s) { return s.file.valid(); });
       continue;
     }
     // Gather consecutive memory segments into one sendmsg.
     iovec iov[kMaxIov];
     int count = 0;
-    for (auto it = out_.begin(); it != out_.end() && count < kMaxIov && !it->file.valid(); ++it, ++count) {
+    for (auto it = out_.begin() + static_cast<ptrdiff_t>(out_head_); it != out_.end() && count < kMaxIov && !it->file.valid(); ++it, ++count) {
       iov[count].iov_base = const_cast<char*>(it->data.data() + it->sent);
       iov[count].iov_len = it->data.size() - it->sent;
     }
@@ -264,18 +266,25 @@ bool Connection::Flush(IoContext& ctx) {
     size_t left = static_cast<size_t>(n);
     out_bytes_ -= left;
     while (left > 0) {
-      Segment& s = out_.front();
+      Segment& s = out_[out_head_];
       const size_t take = std::min(left, s.data.size() - s.sent);
       s.sent += take;
       left -= take;
-      if (s.sent == s.data.size()) out_.pop_front();
+      if (s.sent == s.data.size()) PopFront();
     }
   }
   return true;
 }
 
+void Connection::PopFront() {
+  out_[out_head_] = Segment();  // closes a finished file now
+  if (++out_head_ < out_.size()) return;
+  std::vector<Segment>().swap(out_);
+  out_head_ = 0;
+}
+
 bool Connection::Finish(IoContext& ctx) {
-  if (!out_.empty()) return true;  // still sending; called again when the queue drains
+  if (!OutEmpty()) return true;  // still sending; called again when the queue drains
   if (!must_linger_ && in_off_ == in_.size()) return false;
   if (phase_ == Phase::kLinger) return true;
   shutdown(fd_.get(), SHUT_WR);

@@ -3,9 +3,9 @@
 // deadlines a client controls. Only its own thread touches it.
 #pragma once
 #include <cstdint>
-#include <deque>
-#include <optional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "chunked.h"
 #include "http_parser.h"
@@ -68,6 +68,8 @@ class Connection {
   bool Finish(IoContext& ctx);
   bool Backlogged() const { return out_bytes_ > kBacklogBytes || has_file_; }
   void CompactInput();
+  bool OutEmpty() const { return out_head_ == out_.size(); }
+  void PopFront();
 
   static constexpr size_t kBacklogBytes = 64 * 1024;
 
@@ -76,10 +78,14 @@ class Connection {
   Phase phase_ = Phase::kIdle;
   std::string in_;
   size_t in_off_ = 0;
-  Request req_;
+  // Allocated while a request is in progress only: idle connections stay small.
+  std::unique_ptr<Request> req_;
   uint64_t body_left_ = 0;
-  std::optional<ChunkedDecoder> chunked_;
-  std::deque<Segment> out_;
+  std::unique_ptr<ChunkedDecoder> chunked_;
+  // A vector consumed from out_head_ and released once drained: an idle connection holds no
+  // output memory (std::deque would keep a 512-byte node per connection).
+  std::vector<Segment> out_;
+  size_t out_head_ = 0;
   size_t out_bytes_ = 0;
   bool has_file_ = false;
   uint32_t requests_ = 0;
