@@ -79,6 +79,21 @@ test('start resolves the bound port; stop resolves; a second stop is harmless', 
   assert.ok(await refused(port));
 });
 
+test('a process that never calls stop still exits cleanly (the engine stops at exit)', { timeout: 20000 }, async () => {
+  const script = `
+    import { serveStatic } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+    const e = serveStatic(${JSON.stringify(site.root)}, { threads: 2 });
+    const port = await e.start();
+    const res = await fetch('http://127.0.0.1:' + port + '/digits.txt');
+    console.log(res.status, await res.text());`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const [code, signal] = await once(child, 'exit');
+  assert.equal(out, '200 0123456789\n');
+  assert.deepEqual([code, signal], [0, null]);
+});
+
 test('invalid options are refused with a code', async () => {
   const { serveStatic } = await import('../dist/index.js');
   assert.throws(() => serveStatic(site.root, { port: -1 }), { code: 'ERR_INVALID_ARG_VALUE' });

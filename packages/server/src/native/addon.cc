@@ -95,6 +95,13 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       return;
     }
     engine_ = std::make_shared<Engine>(ReadOptions(info[0].As<Napi::Object>()));
+    // An engine still running when node exits is stopped (threads joined) before the
+    // process tears down what they use.
+    napi_add_env_cleanup_hook(info.Env(), StopAtExit, engine_.get());
+  }
+
+  ~EngineWrap() override {
+    if (engine_) napi_remove_env_cleanup_hook(Env(), StopAtExit, engine_.get());
   }
 
  private:
@@ -128,6 +135,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     }
     return out;
   }
+
+  static void StopAtExit(void* engine) { static_cast<Engine*>(engine)->Stop(0); }
 
   std::shared_ptr<Engine> engine_;
 };
