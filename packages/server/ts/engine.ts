@@ -1,4 +1,5 @@
 // The public engine object: a typed, promise-shaped handle on the native engine.
+import { makeDispatch } from './handler.js';
 import { addon, type NativeEngine, type ThreadStats } from './native.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './options.js';
 
@@ -15,7 +16,9 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.options = Object.freeze(resolveOptions(options));
-    this.#native = new addon.NativeEngine(this.options);
+    const onError = options.onHandlerError ?? ((err: unknown) => console.error('kevent handler error:', err));
+    const dispatch = options.handler ? makeDispatch(options.handler, () => this.#native, onError) : undefined;
+    this.#native = new addon.NativeEngine(this.options, dispatch as ((batch: never[]) => void) | undefined);
   }
 
   /** Binds and starts the I/O threads; resolves with the bound port. */

@@ -15,10 +15,11 @@ export interface NativeEngine {
   start(): number;
   stop(graceMs: number): Promise<void>;
   stats(): ThreadStats[];
+  respond(thread: number, answers: object[]): void;
 }
 
 interface Addon {
-  NativeEngine: new (options: ResolvedOptions) => NativeEngine;
+  NativeEngine: new (options: ResolvedOptions, dispatch?: (batch: never[]) => void) => NativeEngine;
 }
 
 const require = createRequire(import.meta.url);

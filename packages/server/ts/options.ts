@@ -1,12 +1,20 @@
 // Engine options: their types, defaults and validation. The native side trusts what leaves here.
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import type { RequestHandler } from './handler.js';
 
 export type DotfilesPolicy = 'deny' | 'ignore' | 'allow';
 
 export interface EngineOptions {
-  /** Directory served. Required. */
-  root: string;
+  /** Directory served. Required unless a handler takes every request. */
+  root?: string;
+  /**
+   * Takes the requests static files do not: with a root, paths that name no file; without
+   * one, every request. Errors it throws or rejects with answer 500.
+   */
+  handler?: RequestHandler;
+  /** Called with errors from the handler (default: written to stderr). */
+  onHandlerError?: (err: unknown) => void;
   /** Address to bind. Default '127.0.0.1'. */
   host?: string;
   /** Port; 0 picks a free one. Default 0. */
@@ -51,7 +59,7 @@ export interface EngineOptions {
   lingerTimeout?: number;
 }
 
-export type ResolvedOptions = Required<EngineOptions>;
+export type ResolvedOptions = Required<Omit<EngineOptions, 'handler' | 'onHandlerError'>>;
 
 const DEFAULTS: Omit<ResolvedOptions, 'root' | 'threads'> = {
   host: '127.0.0.1',
@@ -89,12 +97,16 @@ function invalid(message: string): never {
 }
 
 export function resolveOptions(options: EngineOptions): ResolvedOptions {
-  if (!options || typeof options.root !== 'string' || options.root === '') invalid('options.root must be a directory path');
+  if (!options || typeof options !== 'object') invalid('options must be an object');
+  if (options.handler !== undefined && typeof options.handler !== 'function') invalid('options.handler must be a function');
+  if (options.root === undefined ? !options.handler : typeof options.root !== 'string' || options.root === '')
+    invalid('options.root must be a directory path (it may be left out only with a handler)');
+  const { handler: _handler, onHandlerError: _onError, ...rest } = options;
   const resolved: ResolvedOptions = {
     ...DEFAULTS,
     threads: availableParallelism(),
-    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
-    root: path.resolve(options.root),
+    ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+    root: options.root === undefined ? '' : path.resolve(options.root),
   } as ResolvedOptions;
   for (const key of INTEGER_KEYS) {
     const v = resolved[key];

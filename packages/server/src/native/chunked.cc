@@ -9,7 +9,7 @@ namespace {
 bool IsCtlButTab(char c) { return c != '\t' && IsCtl(static_cast<unsigned char>(c)); }
 }  // namespace
 
-ChunkedDecoder::Result ChunkedDecoder::Feed(const char* data, size_t len, size_t* consumed) {
+ChunkedDecoder::Result ChunkedDecoder::Feed(const char* data, size_t len, size_t* consumed, std::string* sink) {
   size_t i = 0;
   while (i < len) {
     const char c = data[i];
@@ -53,6 +53,7 @@ ChunkedDecoder::Result ChunkedDecoder::Feed(const char* data, size_t len, size_t
         break;
       case State::kData: {
         const size_t take = static_cast<size_t>(std::min<uint64_t>(size_, len - i));
+        if (sink) sink->append(data + i, take);
         i += take;
         size_ -= take;
         total_ += take;

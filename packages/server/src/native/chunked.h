@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace kserver {
 
@@ -14,9 +15,9 @@ class ChunkedDecoder {
   ChunkedDecoder(uint64_t max_body, size_t max_extension, size_t max_trailer)
       : max_body_(max_body), max_extension_(max_extension), max_trailer_(max_trailer) {}
 
-  // Consumes from `data` (body bytes are dropped: no handler reads them yet). kDone: the
-  // message ended `*consumed` bytes in; kError: `status()` (400 or 413).
-  Result Feed(const char* data, size_t len, size_t* consumed);
+  // Consumes from `data`, appending the decoded body to `sink` when it is not null. kDone:
+  // the message ended `*consumed` bytes in; kError: `status()` (400 or 413).
+  Result Feed(const char* data, size_t len, size_t* consumed, std::string* sink);
   int status() const { return status_; }
   uint64_t body_bytes() const { return total_; }
 

@@ -7,7 +7,10 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <strings.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include "response.h"
 #include "ukevent.h"
@@ -34,7 +37,7 @@ uint32_t Connection::WantedEvents() const {
   if (phase_ == Phase::kLinger) return kevent::KEVENT_SOCKET_RECV;
   uint32_t want = 0;
   if (!close_after_flush_ && !Backlogged() && !peer_closed_) want |= kevent::KEVENT_SOCKET_RECV;
-  if (!OutEmpty()) want |= kevent::KEVENT_SOCKET_SEND;
+  if (Sendable()) want |= kevent::KEVENT_SOCKET_SEND;
   return want;
 }
 
@@ -66,7 +69,7 @@ bool Connection::OnWritable(IoContext& ctx) {
 }
 
 bool Connection::OnTick(IoContext& ctx) {
-  if (!OutEmpty() && ctx.now - last_progress_ >= ctx.options.send_timeout_ms) return false;
+  if (Sendable() && ctx.now - last_progress_ >= ctx.options.send_timeout_ms) return false;
   if (ctx.now < deadline_ && !(ctx.draining && phase_ == Phase::kIdle)) return true;
   switch (phase_) {
     case Phase::kLinger: return false;
@@ -139,12 +142,12 @@ bool Connection::ParseAndAnswer(IoContext& ctx) {
       deadline_ = ctx.now + ctx.options.body_timeout_ms;
       continue;
     }
-    // Phase::kBody. Nothing reads request bodies yet: they are framed, counted and dropped.
+    // Phase::kBody: framed and counted; kept only when the JS handler may want it.
     if (avail == 0) break;
     deadline_ = ctx.now + ctx.options.body_timeout_ms;
     if (chunked_) {
       size_t consumed = 0;
-      const auto r = chunked_->Feed(data, avail, &consumed);
+      const auto r = chunked_->Feed(data, avail, &consumed, ctx.options.handler ? &req_->content : nullptr);
       if (r == ChunkedDecoder::Result::kError) {
         Fail(chunked_->status(), ctx);
         break;
@@ -154,6 +157,7 @@ bool Connection::ParseAndAnswer(IoContext& ctx) {
       chunked_.reset();
     } else {
       const size_t take = static_cast<size_t>(std::min<uint64_t>(body_left_, avail));
+      if (ctx.options.handler) req_->content.append(data, take);
       in_off_ += take;
       body_left_ -= take;
       if (body_left_ > 0) break;
@@ -181,12 +185,68 @@ void Connection::Dispatch(IoContext& ctx) {
   const uint32_t max = ctx.options.max_requests_per_connection;
   const bool keep = req_->keep_alive && !ctx.draining && (max == 0 || requests_ < max);
   Reply reply;
-  ctx.files.Handle(*req_, ReplyContext{ctx.date, keep}, &reply);
-  EnqueueReply(std::move(reply));
+  if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep}, &reply)) EnqueueReply(std::move(reply));
+  else HandToJs(keep, ctx);
   req_.reset();
   phase_ = Phase::kIdle;
   deadline_ = ctx.now + ctx.options.idle_timeout_ms;
   if (!keep) close_after_flush_ = true;
+}
+
+void Connection::HandToJs(bool keep, IoContext& ctx) {
+  Segment hold;
+  hold.pending = true;
+  hold.seq = next_seq_++;
+  hold.keep_alive = keep;
+  hold.http10 = req_->http_minor == 0;
+  hold.head_only = req_->head_only();
+  ctx.outbox->push_back(DynamicRequest{id_, hold.seq, std::move(req_->method), std::move(req_->target),
+                                       std::move(req_->headers), std::move(req_->content), req_->http_minor});
+  out_.push_back(std::move(hold));
+  ++awaiting_js_;
+}
+
+namespace {
+bool SafeHeader(const std::string& name, const std::string& value) {
+  if (name.empty()) return false;
+  for (unsigned char c : name)
+    if (c <= 0x20 || c == ':' || c == 0x7f) return false;
+  for (unsigned char c : value)
+    if (c == '\r' || c == '\n' || c == '\0') return false;  // no response splitting
+  return true;
+}
+
+bool EngineOwned(const std::string& name) {
+  static const char* const kOwned[] = {"content-length", "transfer-encoding", "connection", "date", "server"};
+  for (const char* owned : kOwned)
+    if (name.size() == std::strlen(owned) && strncasecmp(name.c_str(), owned, name.size()) == 0) return true;
+  return false;
+}
+}  // namespace
+
+bool Connection::Complete(DynamicResponse& response, IoContext& ctx) {
+  auto it = std::find_if(out_.begin() + static_cast<ptrdiff_t>(out_head_), out_.end(),
+                         [&](const Segment& s) { return s.pending && s.seq == response.seq; });
+  if (it == out_.end()) return true;  // answered already
+  int status = response.status;
+  bool valid = status >= 200 && status <= 999;
+  for (const auto& [name, value] : response.headers) valid = valid && SafeHeader(name, value);
+  if (!valid) {
+    status = 500;
+    response.headers.clear();
+    response.body.clear();
+  }
+  ResponseHead head(status, ctx.date);
+  for (const auto& [name, value] : response.headers)
+    if (!EngineOwned(name)) head.Add(name, value);
+  const bool bodyless = status == 204 || status == 304;
+  if (!bodyless) head.AddLength(response.body.size());
+  it->data = head.Finish(it->keep_alive, it->http10);
+  if (!bodyless && !it->head_only) it->data += response.body;
+  it->pending = false;
+  out_bytes_ += it->data.size();
+  --awaiting_js_;
+  return Process(ctx);
 }
 
 void Connection::Fail(int status, IoContext& ctx) {
@@ -222,7 +282,7 @@ void Connection::EnqueueReply(Reply reply) {
 }
 
 bool Connection::Flush(IoContext& ctx) {
-  while (!OutEmpty()) {
+  while (Sendable()) {
     Segment& front = out_[out_head_];
     if (front.file.valid()) {
       off_t off = static_cast<off_t>(front.offset);
@@ -249,7 +309,8 @@ bool Connection::Flush(IoContext& ctx) {
     // Gather consecutive memory segments into one sendmsg.
     iovec iov[kMaxIov];
     int count = 0;
-    for (auto it = out_.begin() + static_cast<ptrdiff_t>(out_head_); it != out_.end() && count < kMaxIov && !it->file.valid(); ++it, ++count) {
+    for (auto it = out_.begin() + static_cast<ptrdiff_t>(out_head_); it != out_.end() && count < kMaxIov && !it->file.valid() && !it->pending;
+         ++it, ++count) {
       iov[count].iov_base = const_cast<char*>(it->data.data() + it->sent);
       iov[count].iov_len = it->data.size() - it->sent;
     }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "chunked.h"
+#include "dynamic.h"
 #include "http_parser.h"
 #include "options.h"
 #include "static_files.h"
@@ -23,6 +24,7 @@ struct IoContext {
   int64_t now = 0;    // CLOCK_MONOTONIC ms
   bool draining = false;
   char* scratch;      // recv buffer of kScratchBytes
+  std::vector<DynamicRequest>* outbox;  // requests for the JS handler, sent once per loop turn
   static constexpr size_t kScratchBytes = 64 * 1024;
 };
 
@@ -34,11 +36,14 @@ class Connection {
   bool OnReadable(IoContext& ctx);
   bool OnWritable(IoContext& ctx);
   bool OnTick(IoContext& ctx);
+  // The JS handler's answer to one of this connection's requests.
+  bool Complete(DynamicResponse& response, IoContext& ctx);
 
   // KEVENT_SOCKET_RECV / _SEND bits the queue should watch; 0 means close it.
   uint32_t WantedEvents() const;
 
   int fd() const { return fd_.get(); }
+  bool awaiting_js() const { return awaiting_js_ > 0; }
   uint64_t id() const { return id_; }
   uint32_t registered = 0;  // bits the queue watches now
 
@@ -51,6 +56,12 @@ class Connection {
     uint64_t offset = 0;
     uint64_t remaining = 0;
     bool uncork = false;  // the last piece of a corked head+file response
+    // A place held for the JS handler's answer: nothing behind it is sent before it.
+    bool pending = false;
+    uint64_t seq = 0;
+    bool keep_alive = true;
+    bool http10 = false;
+    bool head_only = false;
   };
 
   // Parses and answers buffered requests, then sends; false when the connection is done.
@@ -66,7 +77,11 @@ class Connection {
   // After a final response: close now, or half-close and drop input for a while so the
   // peer reads the response before any reset.
   bool Finish(IoContext& ctx);
-  bool Backlogged() const { return out_bytes_ > kBacklogBytes || has_file_; }
+  // Pipelined requests wait while this much is queued, a file is being sent, or JS owes
+  // an answer (which keeps responses in order without a reorder buffer).
+  bool Backlogged() const { return out_bytes_ > kBacklogBytes || has_file_ || awaiting_js_ > 0; }
+  bool Sendable() const { return !OutEmpty() && !out_[out_head_].pending; }
+  void HandToJs(bool keep, IoContext& ctx);
   void CompactInput();
   bool OutEmpty() const { return out_head_ == out_.size(); }
   void PopFront();
@@ -89,6 +104,8 @@ class Connection {
   size_t out_bytes_ = 0;
   bool has_file_ = false;
   uint32_t requests_ = 0;
+  uint64_t next_seq_ = 1;
+  uint32_t awaiting_js_ = 0;
   bool close_after_flush_ = false;
   bool must_linger_ = false;
   bool peer_closed_ = false;

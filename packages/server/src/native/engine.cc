@@ -20,12 +20,13 @@ Status Engine::Start(int* port) {
   shared_.listeners_released = 0;
   for (int i = 0; i < threads; ++i) {
     const int fd = listeners_[options_.reuse_port ? i : 0].get();
-    auto thread = std::make_unique<IoThread>(options_, files_, shared_, fd);
+    auto thread = std::make_unique<IoThread>(i, options_, files_, shared_, fd, &dispatcher_);
     st = thread->Start();
     if (!st.ok()) {
       Stop(0);
       return st;
     }
+    std::lock_guard<std::mutex> lock(threads_mu_);
     threads_.push_back(std::move(thread));
   }
   return Status::Ok();
@@ -48,10 +49,17 @@ void Engine::Stop(int grace_ms) {
   }
   listeners_.clear();
   for (auto& t : threads_) t->Join();
+  std::lock_guard<std::mutex> lock(threads_mu_);
   threads_.clear();
 }
 
-std::vector<ThreadStats> Engine::Stats() const {
+void Engine::Respond(int thread, std::vector<DynamicResponse> responses) {
+  std::lock_guard<std::mutex> lock(threads_mu_);
+  if (thread >= 0 && static_cast<size_t>(thread) < threads_.size()) threads_[thread]->Deliver(std::move(responses));
+}
+
+std::vector<ThreadStats> Engine::Stats() {
+  std::lock_guard<std::mutex> lock(threads_mu_);
   std::vector<ThreadStats> out;
   for (const auto& t : threads_) out.push_back(t->Stats());
   return out;

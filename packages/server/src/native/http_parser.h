@@ -21,6 +21,7 @@ struct Request {
   bool expect_continue = false;
   enum class Body { kNone, kLength, kChunked } body = Body::kNone;
   uint64_t content_length = 0;
+  std::string content;  // the body, kept only when a JS handler may take the request
 
   const std::string* Header(std::string_view lower_name) const;
   bool head_only() const { return method == "HEAD"; }

@@ -47,12 +47,15 @@ Ukevent SocketEvent(int fd, uint64_t user, uint32_t events, uint32_t flags) {
 constexpr uint32_t kConnFlags = KEVENT_REQ_WAKEUP_ALL | KEVENT_REQ_ALWAYS_QUEUE;
 }  // namespace
 
-IoThread::IoThread(const Options& options, const StaticFiles& files, EngineShared& shared, int listen_fd)
-    : options_(options),
+IoThread::IoThread(int index, const Options& options, const StaticFiles& files, EngineShared& shared, int listen_fd,
+                   const Dispatcher* dispatcher)
+    : index_(index),
+      options_(options),
       shared_(shared),
       listen_fd_(listen_fd),
       scratch_(new char[IoContext::kScratchBytes]),
-      ctx_{options, files, std::string(), 0, false, scratch_.get()},
+      ctx_{options, files, std::string(), 0, false, scratch_.get(), &outbox_},
+      dispatcher_(dispatcher),
       tick_ms_(TickFor(options)) {}
 
 IoThread::~IoThread() { Join(); }
@@ -72,6 +75,44 @@ Status IoThread::Start() {
 void IoThread::Wake() {
   Status st;
   if (queue_) queue_->Ctl(KEVENT_CTL_READY, nullptr, nullptr, 0, &st);
+}
+
+void IoThread::Deliver(std::vector<DynamicResponse> responses) {
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    if (inbox_.empty()) inbox_ = std::move(responses);
+    else for (auto& r : responses) inbox_.push_back(std::move(r));
+  }
+  Wake();
+}
+
+void IoThread::DrainInbox() {
+  std::vector<DynamicResponse> batch;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    batch.swap(inbox_);
+  }
+  for (DynamicResponse& r : batch) Complete(r);
+}
+
+void IoThread::Complete(DynamicResponse& response) {
+  auto it = conns_.find(response.conn);
+  if (it == conns_.end()) return;  // the client went away meanwhile
+  Connection* conn = it->second.get();
+  if (!conn->Complete(response, ctx_) || !Sync(conn)) Close(response.conn);
+}
+
+void IoThread::FlushOutbox() {
+  if (outbox_.empty()) return;
+  auto batch = std::make_unique<DynamicBatch>();
+  batch->thread = index_;
+  batch->requests.swap(outbox_);
+  if (dispatcher_ && *dispatcher_ && (*dispatcher_)(batch)) return;
+  // No JS to take them (the handler is being torn down): 503 in their places.
+  for (const DynamicRequest& d : batch->requests) {
+    DynamicResponse r{d.conn, d.seq, 503, {}, "503 Service Unavailable\n"};
+    Complete(r);
+  }
 }
 
 void IoThread::Join() {
@@ -131,6 +172,8 @@ void IoThread::Run() {
       if (conns_.empty() || ctx_.now >= shared_.drain_deadline.load()) break;
     }
     if (ctx_.now >= next_sweep_ || ctx_.draining) Sweep();
+    DrainInbox();
+    FlushOutbox();
 
     events.clear();
     Status st;
@@ -141,6 +184,7 @@ void IoThread::Run() {
     }
     RefreshClock();
     for (const Ukevent& ev : events) HandleEvent(ev);
+    FlushOutbox();
   }
   ReleaseListener();  // also when the loop ended on an error: Engine::Stop waits for it
   // Past the grace period: whatever is still open is cut.
@@ -208,11 +252,14 @@ void IoThread::AcceptAll() {
 
 bool IoThread::Sync(Connection* conn) {
   const uint32_t want = conn->WantedEvents();
-  if (want == 0) return false;
   if (want == conn->registered) return true;
-  Ukevent ev = SocketEvent(conn->fd(), conn->id(), want, kConnFlags);
+  if (want == 0 && !conn->awaiting_js()) return false;
+  // Waiting only for JS: the socket leaves the queue (no event can be zero bits) and comes
+  // back when the answer makes it want something again.
+  const uint32_t cmd = want == 0 ? KEVENT_CTL_REMOVE : conn->registered == 0 ? KEVENT_CTL_ADD : KEVENT_CTL_MODIFY;
+  Ukevent ev = SocketEvent(conn->fd(), conn->id(), want == 0 ? conn->registered : want, kConnFlags);
   Status st;
-  queue_->Ctl(KEVENT_CTL_MODIFY, &ev, nullptr, 1, &st);
+  queue_->Ctl(cmd, &ev, nullptr, 1, &st);
   if (ev.ret_flags & KEVENT_RET_BROKEN) return false;
   conn->registered = want;
   return true;

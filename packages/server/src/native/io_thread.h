@@ -34,12 +34,15 @@ struct ThreadStats {
 
 class IoThread {
  public:
-  IoThread(const Options& options, const StaticFiles& files, EngineShared& shared, int listen_fd);
+  IoThread(int index, const Options& options, const StaticFiles& files, EngineShared& shared, int listen_fd,
+           const Dispatcher* dispatcher);
   ~IoThread();
   kevent::Status Start();
   // Wakes the thread to stop accepting and drain (EngineShared::draining is already set).
   void Wake();
   void Join();
+  // From the JS thread: answers for this thread's connections; they go out on its next turn.
+  void Deliver(std::vector<DynamicResponse> responses);
   ThreadStats Stats() const;
 
  private:
@@ -55,7 +58,11 @@ class IoThread {
   bool Sync(Connection* conn);
   void Close(uint64_t id);
   void RefreshClock();
+  void DrainInbox();
+  void Complete(DynamicResponse& response);
+  void FlushOutbox();
 
+  const int index_;
   const Options& options_;
   EngineShared& shared_;
   const int listen_fd_;
@@ -65,6 +72,10 @@ class IoThread {
   kevent::UniqueFd reserve_;  // held while accepting; freed on EMFILE so requests can open files
   IoContext ctx_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
+  const Dispatcher* dispatcher_;
+  std::vector<DynamicRequest> outbox_;
+  std::mutex inbox_mu_;
+  std::vector<DynamicResponse> inbox_;  // guarded by inbox_mu_
   uint64_t next_id_ = 1;
   bool listening_ = false;
   bool released_ = false;

@@ -17,7 +17,8 @@ struct Options {
   bool reuse_port = false;
   int backlog = 4096;  // the kernel caps it at net.core.somaxconn
 
-  std::string root;
+  std::string root;      // empty: no static files, every request goes to the handler
+  bool handler = false;  // a JS handler takes what static files do not (missing files)
   std::vector<std::string> index = {"index.html"};
   Dotfiles dotfiles = Dotfiles::kDeny;
   bool follow_symlinks = false;

@@ -105,6 +105,7 @@ std::string MakeEtag(const struct stat& st) {
 }  // namespace
 
 Status StaticFiles::Open() {
+  if (options_.root.empty()) return Status::Ok();
   root_.reset(open(options_.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_.valid()) return Status::Errno(errno, "open", "the document root must be a readable directory");
   return Status::Ok();
@@ -143,14 +144,25 @@ int StaticFiles::OpenBeneath(const std::string& relative, UniqueFd* out) const {
   return 0;
 }
 
-void StaticFiles::Handle(const Request& req, const ReplyContext& ctx, Reply* out) const {
+bool StaticFiles::Handle(const Request& req, const ReplyContext& ctx, Reply* out) const {
+  if (!root_.valid()) return false;
   UrlPath url;
-  if (int status = ResolveUrlPath(req.target, &url)) return Answer(status, req, ctx, out);
-  if (url.has_dot_segment && options_.dotfiles != Dotfiles::kAllow)
-    return Answer(options_.dotfiles == Dotfiles::kDeny ? 403 : 404, req, ctx, out);
-
   UniqueFd file;
-  if (int err = OpenBeneath(url.relative, &file)) return Answer(StatusForErrno(err), req, ctx, out);
+  if (int status = ResolveUrlPath(req.target, &url)) {
+    Answer(status, req, ctx, out);
+  } else if (url.has_dot_segment && options_.dotfiles != Dotfiles::kAllow) {
+    Answer(options_.dotfiles == Dotfiles::kDeny ? 403 : 404, req, ctx, out);
+  } else if (int err = OpenBeneath(url.relative, &file)) {
+    if ((err == ENOENT || err == ENOTDIR) && options_.handler) return false;
+    Answer(StatusForErrno(err), req, ctx, out);
+  } else {
+    ServeOpened(req, ctx, url, std::move(file), out);
+  }
+  return true;
+}
+
+void StaticFiles::ServeOpened(const Request& req, const ReplyContext& ctx, const UrlPath& url, UniqueFd file,
+                              Reply* out) const {
   struct stat st {};
   if (fstat(file.get(), &st) != 0) return Answer(500, req, ctx, out);
   std::string name = url.relative;

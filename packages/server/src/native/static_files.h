@@ -11,6 +11,7 @@
 #include "options.h"
 #include "status.h"
 #include "unique_fd.h"
+#include "url_path.h"
 
 namespace kserver {
 
@@ -32,11 +33,15 @@ class StaticFiles {
  public:
   explicit StaticFiles(const Options& options) : options_(options) {}
   kevent::Status Open();
-  void Handle(const Request& req, const ReplyContext& ctx, Reply* out) const;
+  // False, leaving `out` alone, when the request is for the JS handler: with a handler, a
+  // path naming no file (or no root at all).
+  bool Handle(const Request& req, const ReplyContext& ctx, Reply* out) const;
 
  private:
   // 0 or errno. Never resolves outside the root; with follow_symlinks off, no symlink at all.
   int OpenBeneath(const std::string& relative, kevent::UniqueFd* out) const;
+  void ServeOpened(const Request& req, const ReplyContext& ctx, const UrlPath& url, kevent::UniqueFd file,
+                   Reply* out) const;
   void Serve(const Request& req, const ReplyContext& ctx, kevent::UniqueFd file, const struct stat& st,
              std::string_view name, Reply* out) const;
 
