@@ -9,6 +9,8 @@ export interface ThreadStats {
   connections: number;
   /** Times it paused accepting (EMFILE/ENFILE, or maxConnections reached). */
   acceptPauses: number;
+  /** Times it stepped out of accepting while holding well over its share of connections. */
+  balancePauses: number;
 }
 
 export interface NativeEngine {

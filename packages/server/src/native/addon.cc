@@ -214,6 +214,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       o.Set("accepted", Napi::Number::New(env, static_cast<double>(stats[i].accepted)));
       o.Set("connections", Napi::Number::New(env, stats[i].connections));
       o.Set("acceptPauses", Napi::Number::New(env, static_cast<double>(stats[i].accept_pauses)));
+      o.Set("balancePauses", Napi::Number::New(env, static_cast<double>(stats[i].balance_pauses)));
       out.Set(static_cast<uint32_t>(i), o);
     }
     return out;

@@ -19,6 +19,7 @@ namespace {
 constexpr uint64_t kListenerUser = 0;  // connection ids start at 1
 constexpr int kAcceptPauseMs = 100;    // after EMFILE/ENFILE: no busy loop on a full table
 constexpr size_t kEventsPerWait = 256;
+constexpr uint32_t kBalanceSlack = 32;  // connections over the fair share before stepping out
 
 int64_t MonotonicMs() {
   timespec ts{};
@@ -119,7 +120,9 @@ void IoThread::Join() {
   if (thread_.joinable()) thread_.join();
 }
 
-ThreadStats IoThread::Stats() const { return {accepted_.load(), live_.load(), accept_pauses_.load()}; }
+ThreadStats IoThread::Stats() const {
+  return {accepted_.load(), live_.load(), accept_pauses_.load(), balance_pauses_.load()};
+}
 
 void IoThread::RefreshClock() {
   ctx_.now = MonotonicMs();
@@ -247,7 +250,23 @@ void IoThread::AcceptAll() {
     shared_.connections.fetch_add(1, std::memory_order_relaxed);
     live_.fetch_add(1, std::memory_order_relaxed);
     accepted_.fetch_add(1, std::memory_order_relaxed);
+    if (OverShare()) {
+      // Wake-one favours the thread that parked last, so one thread can take nearly every
+      // connection. A thread well over its share steps out until its next sweep; the
+      // others, the least loaded always among them, keep accepting.
+      SetListening(false);
+      resume_accept_at_ = ctx_.now;
+      ++balance_pauses_;
+      return;
+    }
   }
+}
+
+bool IoThread::OverShare() const {
+  if (options_.threads < 2 || options_.reuse_port) return false;  // SO_REUSEPORT spreads by hash
+  const uint32_t total = shared_.connections.load(std::memory_order_relaxed);
+  const uint32_t fair = total / static_cast<uint32_t>(options_.threads);
+  return live_.load(std::memory_order_relaxed) > fair + fair / 4 + kBalanceSlack;
 }
 
 bool IoThread::Sync(Connection* conn) {
@@ -287,9 +306,10 @@ void IoThread::Sweep() {
   if (!listening_ && !ctx_.draining && resume_accept_at_ >= 0 && ctx_.now >= resume_accept_at_ &&
       (!options_.max_connections || shared_.connections.load(std::memory_order_relaxed) < options_.max_connections)) {
     if (!reserve_.valid()) reserve_.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
-    // Without the reserve back, fds are still short: stay paused a while longer.
+    // Without the reserve back, fds are still short: stay paused a while longer. Still
+    // ahead of the other threads: stay out until a later sweep.
     if (!reserve_.valid()) resume_accept_at_ = ctx_.now + kAcceptPauseMs;
-    else if (SetListening(true)) resume_accept_at_ = -1;
+    else if (!OverShare() && SetListening(true)) resume_accept_at_ = -1;
   }
 }
 

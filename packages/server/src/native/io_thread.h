@@ -29,7 +29,8 @@ struct EngineShared {
 struct ThreadStats {
   uint64_t accepted;
   uint32_t connections;
-  uint64_t accept_pauses;  // EMFILE/ENFILE or max connections reached
+  uint64_t accept_pauses;   // EMFILE/ENFILE or max connections reached
+  uint64_t balance_pauses;  // stepped out of accepting while over its share
 };
 
 class IoThread {
@@ -53,6 +54,7 @@ class IoThread {
   // Drops the listener from this queue for good and tells Engine::Stop.
   void ReleaseListener();
   bool SetListening(bool on);
+  bool OverShare() const;
   void Sweep();
   // Brings the queue's watch in line with what the connection wants; false: close it.
   bool Sync(Connection* conn);
@@ -86,6 +88,7 @@ class IoThread {
   std::atomic<uint64_t> accepted_{0};
   std::atomic<uint32_t> live_{0};
   std::atomic<uint64_t> accept_pauses_{0};
+  std::atomic<uint64_t> balance_pauses_{0};
 };
 
 }  // namespace kserver
