@@ -1,6 +1,8 @@
 // The static file policy: which status each kind of path gets, and what the body is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync, utimesSync } from 'node:fs';
+import path from 'node:path';
 import { get, BIG, useSiteServer, startServer } from '../testing/helpers.mjs';
 
 const env = useSiteServer();
@@ -116,4 +118,17 @@ test('symlinks are refused by default, even inside the root; followSymlinks serv
   } finally {
     await s.engine.stop();
   }
+});
+
+test('a file changed on disk is served fresh, with a new ETag', async () => {
+  const file = path.join(env.site.root, 'changing.txt');
+  writeFileSync(file, 'first\n');
+  const a = await get(env.port, '/changing.txt');
+  writeFileSync(file, 'second version\n');
+  utimesSync(file, new Date(), new Date(Date.now() + 5000)); // a new mtime even on a coarse clock
+  const b = await get(env.port, '/changing.txt');
+  assert.equal(a.text, 'first\n');
+  assert.equal(b.text, 'second version\n');
+  assert.notEqual(a.headers.etag, b.headers.etag);
+  assert.equal((await get(env.port, '/changing.txt', { 'If-None-Match': a.headers.etag })).status, 200);
 });
