@@ -1,0 +1,194 @@
+#include "http_parser.h"
+
+#include <llhttp.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "text.h"
+
+namespace kserver {
+namespace {
+
+bool IsTchar(unsigned char c) {
+  if (std::isalnum(c)) return true;
+  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Comma-separated list members, trimmed, lower-cased, empty ones dropped.
+std::vector<std::string> ListTokens(std::string_view v) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= v.size()) {
+    size_t comma = v.find(',', start);
+    if (comma == std::string_view::npos) comma = v.size();
+    std::string_view t = TrimOws(v.substr(start, comma - start));
+    if (!t.empty()) out.push_back(Lower(t));
+    start = comma + 1;
+  }
+  return out;
+}
+
+// The strict pass. Finds the end of the head and checks every line before llhttp sees it.
+HeadResult ScanHead(const char* data, size_t len, const HeadLimits& limits, size_t* head_len, int* status) {
+  size_t pos = 0;
+  size_t count = 0;
+  for (bool first = true;; first = false) {
+    const char* nl = static_cast<const char*>(std::memchr(data + pos, '\n', len - pos));
+    if (!nl) {
+      if (first && len - pos > limits.max_request_line) return *status = 414, HeadResult::kError;
+      if (len > limits.max_header_size) return *status = 431, HeadResult::kError;
+      return HeadResult::kNeedMore;
+    }
+    const size_t end = static_cast<size_t>(nl - data);
+    if (end == pos || data[end - 1] != '\r') return *status = 400, HeadResult::kError;  // bare LF
+    const std::string_view line(data + pos, end - 1 - pos);
+    if (end + 1 > limits.max_header_size) return *status = 431, HeadResult::kError;
+    if (first) {
+      if (line.size() > limits.max_request_line) return *status = 414, HeadResult::kError;
+      // NUL, bare CR, tabs and other controls have no place in a request line.
+      for (unsigned char c : line)
+        if (IsCtl(c)) return *status = 400, HeadResult::kError;
+    } else if (line.empty()) {
+      *head_len = end + 1;
+      return HeadResult::kDone;
+    } else {
+      if (line[0] == ' ' || line[0] == '\t') return *status = 400, HeadResult::kError;  // obs-fold
+      const size_t colon = line.find(':');
+      if (colon == 0 || colon == std::string_view::npos) return *status = 400, HeadResult::kError;
+      // Token characters only: rejects whitespace before the colon, NUL, controls.
+      for (size_t i = 0; i < colon; ++i)
+        if (!IsTchar(static_cast<unsigned char>(line[i]))) return *status = 400, HeadResult::kError;
+      for (size_t i = colon + 1; i < line.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(line[i]);
+        if (IsCtl(c) && c != '\t') return *status = 400, HeadResult::kError;  // bare CR, NUL
+      }
+      if (++count > limits.max_headers) return *status = 431, HeadResult::kError;
+    }
+    pos = end + 1;
+  }
+}
+
+struct Collector {
+  Request* req;
+  bool in_value = false;
+};
+
+int OnUrl(llhttp_t* p, const char* at, size_t n) {
+  static_cast<Collector*>(p->data)->req->target.append(at, n);
+  return 0;
+}
+
+int OnField(llhttp_t* p, const char* at, size_t n) {
+  auto* c = static_cast<Collector*>(p->data);
+  if (c->in_value || c->req->headers.empty()) c->req->headers.emplace_back();
+  c->in_value = false;
+  c->req->headers.back().first.append(at, n);
+  return 0;
+}
+
+int OnValue(llhttp_t* p, const char* at, size_t n) {
+  auto* c = static_cast<Collector*>(p->data);
+  c->in_value = true;
+  c->req->headers.back().second.append(at, n);
+  return 0;
+}
+
+// Bodies are framed by our own decoder: llhttp stops at the end of the head.
+int OnHeadersComplete(llhttp_t*) { return 1; }
+
+const llhttp_settings_t& Settings() {
+  static const llhttp_settings_t settings = [] {
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_url = OnUrl;
+    s.on_header_field = OnField;
+    s.on_header_value = OnValue;
+    s.on_headers_complete = OnHeadersComplete;
+    return s;
+  }();
+  return settings;
+}
+
+// Framing and semantics after the grammar: RFC 9112 6 and the smuggling rules.
+int CheckFraming(Request* req) {
+  const std::string* length = nullptr;
+  std::string te;
+  int te_count = 0, host_count = 0;
+  for (auto& [name, value] : req->headers) {
+    name = Lower(name);
+    value = std::string(TrimOws(value));
+    if (name == "content-length") {
+      if (length) return 400;  // duplicate, even with equal values
+      length = &value;
+    } else if (name == "transfer-encoding") {
+      te += (te_count++ ? "," : "") + value;
+    } else if (name == "host") {
+      ++host_count;
+    }
+  }
+  if (length && te_count) return 400;
+  if (req->http_minor >= 1 && host_count != 1) return 400;
+  if (host_count > 1) return 400;
+  if (te_count) {
+    if (req->http_minor == 0) return 400;  // HTTP/1.0 has no chunked framing
+    const std::vector<std::string> codings = ListTokens(te);
+    if (codings.empty() || codings.back() != "chunked") return 400;
+    if (codings.size() > 1) return 501;  // we decode no transfer coding but chunked
+    req->body = Request::Body::kChunked;
+  } else if (length) {
+    if (!ParseDecimal(*length, &req->content_length)) return 400;
+    if (req->content_length > 0) req->body = Request::Body::kLength;
+  }
+  bool close = false, keep = false;
+  for (const auto& [name, value] : req->headers) {
+    if (name == "connection") {
+      for (const std::string& t : ListTokens(value)) {
+        close |= t == "close";
+        keep |= t == "keep-alive";
+      }
+    } else if (name == "expect") {
+      if (Lower(value) != "100-continue") return 417;
+      req->expect_continue = req->http_minor >= 1;
+    }
+  }
+  req->keep_alive = !close && (req->http_minor >= 1 || keep);
+  return 0;
+}
+
+}  // namespace
+
+const std::string* Request::Header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers)
+    if (name == lower_name) return &value;
+  return nullptr;
+}
+
+HeadResult ParseHead(const char* data, size_t len, const HeadLimits& limits, Request* out, size_t* consumed,
+                     int* status) {
+  size_t head_len = 0;
+  HeadResult r = ScanHead(data, len, limits, &head_len, status);
+  if (r != HeadResult::kDone) return r;
+  *out = Request();
+  Collector collector{out};
+  llhttp_t parser;
+  llhttp_init(&parser, HTTP_REQUEST, &Settings());
+  parser.data = &collector;
+  const llhttp_errno_t err = llhttp_execute(&parser, data, head_len);
+  if (err != HPE_OK && err != HPE_PAUSED_UPGRADE) return *status = 400, HeadResult::kError;
+  if (llhttp_get_http_major(&parser) != 1) return *status = 505, HeadResult::kError;
+  out->http_minor = llhttp_get_http_minor(&parser) == 0 ? 0 : 1;
+  out->method = llhttp_method_name(static_cast<llhttp_method_t>(llhttp_get_method(&parser)));
+  if (int s = CheckFraming(out)) return *status = s, HeadResult::kError;
+  *consumed = head_len;
+  return HeadResult::kDone;
+}
+
+}  // namespace kserver

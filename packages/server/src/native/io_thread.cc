@@ -1,0 +1,316 @@
+#include "io_thread.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <algorithm>
+
+#include "http_date.h"
+#include "ukevent.h"
+
+namespace kserver {
+using namespace kevent;
+
+namespace {
+constexpr uint64_t kListenerUser = 0;  // connection ids start at 1
+constexpr int kAcceptPauseMs = 100;    // after EMFILE/ENFILE: no busy loop on a full table
+constexpr size_t kEventsPerWait = 256;
+constexpr uint32_t kBalanceSlack = 32;  // connections over the fair share before stepping out
+
+int64_t MonotonicMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Deadlines are checked by a sweep; its period is a quarter of the shortest timeout.
+int TickFor(const Options& o) {
+  const int shortest = std::min({o.header_timeout_ms, o.body_timeout_ms, o.idle_timeout_ms, o.send_timeout_ms, o.linger_ms});
+  return std::clamp(shortest / 4, 5, 500);
+}
+
+Ukevent SocketEvent(int fd, uint64_t user, uint32_t events, uint32_t flags) {
+  Ukevent ev{};
+  ev.type = KEVENT_SOCKET;
+  ev.id = static_cast<uint64_t>(fd);
+  ev.user = user;
+  ev.event = events;
+  ev.req_flags = flags;
+  return ev;
+}
+
+// Connections live in exactly one queue, so WAKEUP_ALL costs nothing and keeps them out of
+// EPOLLEXCLUSIVE mode, which epoll cannot modify in place.
+constexpr uint32_t kConnFlags = KEVENT_REQ_WAKEUP_ALL | KEVENT_REQ_ALWAYS_QUEUE;
+}  // namespace
+
+IoThread::IoThread(int index, const Options& options, const StaticFiles& files, EngineShared& shared, int listen_fd,
+                   const Dispatcher* dispatcher)
+    : index_(index),
+      options_(options),
+      shared_(shared),
+      listen_fd_(listen_fd),
+      scratch_(new char[IoContext::kScratchBytes]),
+      ctx_{options, files, std::string(), 0, false, scratch_.get(), &outbox_},
+      dispatcher_(dispatcher),
+      tick_ms_(TickFor(options)) {}
+
+IoThread::~IoThread() { Join(); }
+
+Status IoThread::Start() {
+  Status st;
+  queue_ = Queue::Create(&st);
+  if (!st.ok()) return st;
+  RefreshClock();
+  reserve_.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!reserve_.valid()) return Status::Errno(errno, "open", "cannot open the reserve fd (/dev/null)");
+  if (!SetListening(true)) return Status::Errno(errno ? errno : EINVAL, "kevent_ctl", "cannot watch the listening socket");
+  thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+void IoThread::Wake() {
+  Status st;
+  if (queue_) queue_->Ctl(KEVENT_CTL_READY, nullptr, nullptr, 0, &st);
+}
+
+void IoThread::Deliver(std::vector<DynamicResponse> responses) {
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    if (inbox_.empty()) inbox_ = std::move(responses);
+    else for (auto& r : responses) inbox_.push_back(std::move(r));
+  }
+  Wake();
+}
+
+void IoThread::DrainInbox() {
+  std::vector<DynamicResponse> batch;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    batch.swap(inbox_);
+  }
+  for (DynamicResponse& r : batch) Complete(r);
+}
+
+void IoThread::Complete(DynamicResponse& response) {
+  auto it = conns_.find(response.conn);
+  if (it == conns_.end()) return;  // the client went away meanwhile
+  Connection* conn = it->second.get();
+  if (!conn->Complete(response, ctx_) || !Sync(conn)) Close(response.conn);
+}
+
+void IoThread::FlushOutbox() {
+  if (outbox_.empty()) return;
+  auto batch = std::make_unique<DynamicBatch>();
+  batch->thread = index_;
+  batch->requests.swap(outbox_);
+  if (dispatcher_ && *dispatcher_ && (*dispatcher_)(batch)) return;
+  // No JS to take them (the handler is being torn down): 503 in their places.
+  for (const DynamicRequest& d : batch->requests) {
+    DynamicResponse r{d.conn, d.seq, 503, {}, "503 Service Unavailable\n"};
+    Complete(r);
+  }
+}
+
+void IoThread::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+ThreadStats IoThread::Stats() const {
+  return {accepted_.load(), live_.load(), accept_pauses_.load(), balance_pauses_.load()};
+}
+
+void IoThread::RefreshClock() {
+  ctx_.now = MonotonicMs();
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  if (ts.tv_sec != date_second_) {
+    date_second_ = ts.tv_sec;
+    ctx_.date = FormatHttpDate(ts.tv_sec);
+  }
+}
+
+bool IoThread::SetListening(bool on) {
+  if (on == listening_) return true;
+  // Wake-one: no WAKEUP_ALL, so the queue registers the socket EPOLLEXCLUSIVE.
+  Ukevent ev = SocketEvent(listen_fd_, kListenerUser, KEVENT_SOCKET_ACCEPT, KEVENT_REQ_ALWAYS_QUEUE);
+  Status st;
+  queue_->Ctl(on ? KEVENT_CTL_ADD : KEVENT_CTL_REMOVE, &ev, nullptr, 1, &st);
+  if (ev.ret_flags & KEVENT_RET_BROKEN) {
+    errno = static_cast<int>(ev.err);
+    return false;
+  }
+  listening_ = on;
+  return true;
+}
+
+void IoThread::ReleaseListener() {
+  if (released_) return;
+  SetListening(false);
+  released_ = true;
+  resume_accept_at_ = -1;
+  std::lock_guard<std::mutex> lock(shared_.mu);
+  ++shared_.listeners_released;
+  shared_.cv.notify_all();
+}
+
+void IoThread::PauseAccepting(int64_t until) {
+  ++accept_pauses_;
+  SetListening(false);
+  resume_accept_at_ = until;
+}
+
+void IoThread::Run() {
+  std::vector<Ukevent> events;
+  events.reserve(kEventsPerWait);
+  for (;;) {
+    RefreshClock();
+    ctx_.draining = shared_.draining.load(std::memory_order_acquire);
+    if (ctx_.draining) {
+      ReleaseListener();
+      if (conns_.empty() || ctx_.now >= shared_.drain_deadline.load()) break;
+    }
+    if (ctx_.now >= next_sweep_ || ctx_.draining) Sweep();
+    DrainInbox();
+    FlushOutbox();
+
+    events.clear();
+    Status st;
+    const int n = queue_->GetEvents(1, kEventsPerWait, tick_ms_, 0, &events, &st);
+    if (n < 0) {
+      if (st.err == EINTR) continue;
+      break;  // EBADF: the queue was closed under us
+    }
+    RefreshClock();
+    for (const Ukevent& ev : events) HandleEvent(ev);
+    FlushOutbox();
+  }
+  ReleaseListener();  // also when the loop ended on an error: Engine::Stop waits for it
+  // Past the grace period: whatever is still open is cut.
+  while (!conns_.empty()) Close(conns_.begin()->first);
+  queue_->Close();
+}
+
+void IoThread::HandleEvent(const Ukevent& ev) {
+  if (ev.user == kListenerUser) {
+    if (listening_) AcceptAll();
+    return;
+  }
+  auto it = conns_.find(ev.user);
+  if (it == conns_.end()) return;  // closed earlier in this batch
+  Connection* conn = it->second.get();
+  bool alive = true;
+  if (ev.event & KEVENT_SOCKET_SEND) alive = conn->OnWritable(ctx_);
+  if (alive && (ev.event & KEVENT_SOCKET_RECV)) alive = conn->OnReadable(ctx_);
+  if (!alive || !Sync(conn)) Close(conn->id());
+}
+
+void IoThread::AcceptAll() {
+  for (;;) {
+    if (options_.max_connections && shared_.connections.load(std::memory_order_relaxed) >= options_.max_connections) {
+      // New clients wait in the backlog; a close below the limit lets the sweep resume.
+      PauseAccepting(ctx_.now);
+      return;
+    }
+    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      switch (errno) {
+        case EAGAIN: return;
+        case EINTR:
+        case ECONNABORTED:
+        case EPROTO:
+        case EPERM: continue;  // that client is gone or refused; the next may be fine
+        case EMFILE:
+        case ENFILE:
+          // The table is full: the connections already accepted still need to open their
+          // files, so the reserve fd goes back to them until accepting resumes.
+          reserve_.reset();
+          PauseAccepting(ctx_.now + kAcceptPauseMs);
+          return;
+        default:  // ENOBUFS, ENOMEM and the unexpected: back off the same way
+          PauseAccepting(ctx_.now + kAcceptPauseMs);
+          return;
+      }
+    }
+    UniqueFd sock(fd);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // heads are corked explicitly
+    const uint64_t id = next_id_++;
+    Ukevent ev = SocketEvent(fd, id, KEVENT_SOCKET_RECV, kConnFlags);
+    Status st;
+    queue_->Ctl(KEVENT_CTL_ADD, &ev, nullptr, 1, &st);
+    if (ev.ret_flags & KEVENT_RET_BROKEN) continue;  // sock closes; nothing was registered
+    auto conn = std::make_unique<Connection>(std::move(sock), id, ctx_);
+    conn->registered = KEVENT_SOCKET_RECV;
+    conns_.emplace(id, std::move(conn));
+    shared_.connections.fetch_add(1, std::memory_order_relaxed);
+    live_.fetch_add(1, std::memory_order_relaxed);
+    accepted_.fetch_add(1, std::memory_order_relaxed);
+    if (OverShare()) {
+      // Wake-one favours the thread that parked last, so one thread can take nearly every
+      // connection. A thread well over its share steps out until its next sweep; the
+      // others, the least loaded always among them, keep accepting.
+      SetListening(false);
+      resume_accept_at_ = ctx_.now;
+      ++balance_pauses_;
+      return;
+    }
+  }
+}
+
+bool IoThread::OverShare() const {
+  if (options_.threads < 2 || options_.reuse_port) return false;  // SO_REUSEPORT spreads by hash
+  const uint32_t total = shared_.connections.load(std::memory_order_relaxed);
+  const uint32_t fair = total / static_cast<uint32_t>(options_.threads);
+  return live_.load(std::memory_order_relaxed) > fair + fair / 4 + kBalanceSlack;
+}
+
+bool IoThread::Sync(Connection* conn) {
+  const uint32_t want = conn->WantedEvents();
+  if (want == conn->registered) return true;
+  if (want == 0 && !conn->awaiting_js()) return false;
+  // Waiting only for JS: the socket leaves the queue (no event can be zero bits) and comes
+  // back when the answer makes it want something again.
+  const uint32_t cmd = want == 0 ? KEVENT_CTL_REMOVE : conn->registered == 0 ? KEVENT_CTL_ADD : KEVENT_CTL_MODIFY;
+  Ukevent ev = SocketEvent(conn->fd(), conn->id(), want == 0 ? conn->registered : want, kConnFlags);
+  Status st;
+  queue_->Ctl(cmd, &ev, nullptr, 1, &st);
+  if (ev.ret_flags & KEVENT_RET_BROKEN) return false;
+  conn->registered = want;
+  return true;
+}
+
+void IoThread::Close(uint64_t id) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  // The registration goes before the fd: a reused fd number must not meet a stale watch.
+  Ukevent ev = SocketEvent(it->second->fd(), id, KEVENT_SOCKET_RECV, kConnFlags);
+  Status st;
+  queue_->Ctl(KEVENT_CTL_REMOVE, &ev, nullptr, 1, &st);
+  conns_.erase(it);
+  shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+  live_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void IoThread::Sweep() {
+  next_sweep_ = ctx_.now + tick_ms_;
+  std::vector<uint64_t> finished;
+  for (auto& [id, conn] : conns_) {
+    if (!conn->OnTick(ctx_) || !Sync(conn.get())) finished.push_back(id);
+  }
+  for (uint64_t id : finished) Close(id);
+  if (!listening_ && !ctx_.draining && resume_accept_at_ >= 0 && ctx_.now >= resume_accept_at_ &&
+      (!options_.max_connections || shared_.connections.load(std::memory_order_relaxed) < options_.max_connections)) {
+    if (!reserve_.valid()) reserve_.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    // Without the reserve back, fds are still short: stay paused a while longer. Still
+    // ahead of the other threads: stay out until a later sweep.
+    if (!reserve_.valid()) resume_accept_at_ = ctx_.now + kAcceptPauseMs;
+    else if (!OverShare() && SetListening(true)) resume_accept_at_ = -1;
+  }
+}
+
+}  // namespace kserver

@@ -1,0 +1,42 @@
+// Everything a user can tune; the TypeScript side validates and fills defaults, the addon
+// copies them here once at createEngine.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kserver {
+
+enum class Dotfiles { kDeny, kIgnore, kAllow };  // 403, 404, serve
+
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  int threads = 1;
+  bool reuse_port = false;
+  int backlog = 4096;  // the kernel caps it at net.core.somaxconn
+
+  std::string root;      // empty: no static files, every request goes to the handler
+  bool handler = false;  // a JS handler takes what static files do not (missing files)
+  std::vector<std::string> index = {"index.html"};
+  Dotfiles dotfiles = Dotfiles::kDeny;
+  bool follow_symlinks = false;
+  size_t small_file_max = 64 * 1024;  // sent from memory; larger files go by sendfile
+
+  size_t max_request_line = 8 * 1024;   // 414
+  size_t max_header_size = 16 * 1024;   // 431 (whole header block, request line included)
+  size_t max_headers = 100;             // 431
+  uint64_t max_body_size = 1024 * 1024; // 413
+  size_t max_chunk_extension = 1024;    // 400: per chunk-size line
+  uint32_t max_requests_per_connection = 10000;  // 0: no limit
+  uint32_t max_connections = 16384;     // past it, accepting pauses and clients wait in the backlog
+
+  int header_timeout_ms = 10000;  // request start to end of headers: 408 and close
+  int body_timeout_ms = 10000;    // between two reads of a body: 408 and close
+  int idle_timeout_ms = 5000;     // keep-alive wait for the next request: close
+  int send_timeout_ms = 30000;    // no send progress: close
+  int linger_ms = 1000;           // reading and dropping input after a closing response
+};
+
+}  // namespace kserver

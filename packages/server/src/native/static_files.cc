@@ -1,0 +1,277 @@
+#include "static_files.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "http_date.h"
+#include "mime.h"
+#include "response.h"
+#include "text.h"
+#include "url_path.h"
+
+namespace kserver {
+using kevent::Status;
+using kevent::UniqueFd;
+
+namespace {
+
+constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;  // O_NONBLOCK: a FIFO must not hang us
+
+void Answer(int status, const Request& req, const ReplyContext& ctx, Reply* out, std::string_view extra = {}) {
+  out->memory = SimpleResponse(status, ctx.date, ctx.keep_alive, req.http_minor == 0, req.head_only(), extra);
+}
+
+int StatusForErrno(int err) {
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+    case ENAMETOOLONG: return 404;
+    case ELOOP:   // a symlink, refused
+    case EXDEV:   // a path resolving outside the root
+    case EACCES:
+    case EPERM: return 403;
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM: return 503;
+    default: return 500;
+  }
+}
+
+// RFC 9110 8.8.3.2: weak comparison ignores W/; strong needs both strong and equal.
+bool EtagListMatches(std::string_view list, std::string_view etag, bool weak) {
+  if (TrimOws(list) == "*") return true;
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    std::string_view tag = TrimOws(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    const bool is_weak = tag.substr(0, 2) == "W/";
+    if (is_weak) {
+      if (!weak) continue;
+      tag.remove_prefix(2);
+    }
+    if (tag == etag) return true;
+  }
+  return false;
+}
+
+struct ByteRange {
+  uint64_t first, last;
+};
+enum class RangeKind { kNone, kSingle, kUnsatisfiable };
+
+// One range of "bytes=first-last", "bytes=first-" or "bytes=-suffix". Anything we do not
+// serve as one range (bad syntax, other units, several ranges) is ignored: the whole file
+// goes out with 200, which RFC 9110 14.2 allows.
+RangeKind ParseRange(std::string_view v, uint64_t size, ByteRange* out) {
+  v = TrimOws(v);
+  if (v.size() < 6 || (v.substr(0, 6) != "bytes=" && v.substr(0, 6) != "Bytes=")) return RangeKind::kNone;
+  v = TrimOws(v.substr(6));
+  if (v.find(',') != std::string_view::npos) return RangeKind::kNone;
+  const size_t dash = v.find('-');
+  if (dash == std::string_view::npos) return RangeKind::kNone;
+  const std::string_view a = v.substr(0, dash), b = v.substr(dash + 1);
+  uint64_t first = 0, last = 0;
+  if (a.empty()) {
+    if (!ParseDecimal(b, &last)) return RangeKind::kNone;
+    if (last == 0 || size == 0) return RangeKind::kUnsatisfiable;
+    *out = {size - std::min(last, size), size - 1};
+    return RangeKind::kSingle;
+  }
+  if (!ParseDecimal(a, &first)) return RangeKind::kNone;
+  if (b.empty()) {
+    last = UINT64_MAX;
+  } else if (!ParseDecimal(b, &last) || last < first) {
+    return RangeKind::kNone;
+  }
+  if (first >= size) return RangeKind::kUnsatisfiable;
+  *out = {first, std::min(last, size - 1)};
+  return RangeKind::kSingle;
+}
+
+std::string MakeEtag(const struct stat& st) {
+  char buf[80];
+  const uint64_t mtime_ns = static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000000ull + static_cast<uint64_t>(st.st_mtim.tv_nsec);
+  snprintf(buf, sizeof buf, "\"%llx-%llx-%llx\"", static_cast<unsigned long long>(st.st_ino),
+           static_cast<unsigned long long>(st.st_size), static_cast<unsigned long long>(mtime_ns));
+  return buf;
+}
+
+}  // namespace
+
+Status StaticFiles::Open() {
+  if (options_.root.empty()) return Status::Ok();
+  root_.reset(open(options_.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root_.valid()) return Status::Errno(errno, "open", "the document root must be a readable directory");
+  return Status::Ok();
+}
+
+int StaticFiles::OpenBeneath(const std::string& relative, UniqueFd* out) const {
+  const char* path = relative.empty() ? "." : relative.c_str();
+  if (options_.follow_symlinks) {
+    out->reset(openat(root_.get(), path, kOpenFlags));
+    return out->valid() ? 0 : errno;
+  }
+  open_how how{};
+  how.flags = kOpenFlags;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  const long fd = syscall(SYS_openat2, root_.get(), path, &how, sizeof how);
+  if (fd >= 0) {
+    out->reset(static_cast<int>(fd));
+    return 0;
+  }
+  if (errno != ENOSYS) return errno;
+  // Kernels before 5.6: walk the segments with O_NOFOLLOW (".." never reaches here).
+  UniqueFd dir(dup(root_.get()));
+  if (!dir.valid()) return errno;
+  size_t start = 0;
+  for (;;) {
+    const size_t slash = relative.find('/', start);
+    const std::string seg = relative.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    const bool last = slash == std::string::npos;
+    UniqueFd next(openat(dir.get(), seg.empty() ? "." : seg.c_str(), (last ? kOpenFlags : O_PATH | O_DIRECTORY | O_CLOEXEC) | O_NOFOLLOW));
+    if (!next.valid()) return errno;
+    dir = std::move(next);
+    if (last) break;
+    start = slash + 1;
+  }
+  *out = std::move(dir);
+  return 0;
+}
+
+bool StaticFiles::Handle(const Request& req, const ReplyContext& ctx, Reply* out) const {
+  if (!root_.valid()) return false;
+  UrlPath url;
+  UniqueFd file;
+  if (int status = ResolveUrlPath(req.target, &url)) {
+    Answer(status, req, ctx, out);
+  } else if (url.has_dot_segment && options_.dotfiles != Dotfiles::kAllow) {
+    Answer(options_.dotfiles == Dotfiles::kDeny ? 403 : 404, req, ctx, out);
+  } else if (int err = OpenBeneath(url.relative, &file)) {
+    if ((err == ENOENT || err == ENOTDIR) && options_.handler) return false;
+    Answer(StatusForErrno(err), req, ctx, out);
+  } else {
+    ServeOpened(req, ctx, url, std::move(file), out);
+  }
+  return true;
+}
+
+void StaticFiles::ServeOpened(const Request& req, const ReplyContext& ctx, const UrlPath& url, UniqueFd file,
+                              Reply* out) const {
+  struct stat st {};
+  if (fstat(file.get(), &st) != 0) return Answer(500, req, ctx, out);
+  std::string name = url.relative;
+
+  if (S_ISDIR(st.st_mode)) {
+    if (!url.trailing_slash) {
+      const std::string location = "Location: " + url.raw_path + "/" + url.raw_query + "\r\n";
+      return Answer(301, req, ctx, out, location);
+    }
+    bool found = false;
+    for (const std::string& index : options_.index) {
+      const std::string candidate = url.relative.empty() ? index : url.relative + "/" + index;
+      UniqueFd f;
+      if (int err = OpenBeneath(candidate, &f)) {
+        if (err == ENOENT) continue;
+        return Answer(StatusForErrno(err), req, ctx, out);
+      }
+      if (fstat(f.get(), &st) != 0) return Answer(500, req, ctx, out);
+      if (!S_ISREG(st.st_mode)) continue;
+      file = std::move(f);
+      name = candidate;
+      found = true;
+      break;
+    }
+    if (!found) return Answer(403, req, ctx, out);  // no index, and listings are not built yet
+  } else if (!S_ISREG(st.st_mode)) {
+    return Answer(403, req, ctx, out);
+  } else if (url.trailing_slash) {
+    return Answer(404, req, ctx, out);  // "file.html/" names a directory that is not there
+  }
+
+  if (req.method != "GET" && req.method != "HEAD") return Answer(405, req, ctx, out, "Allow: GET, HEAD\r\n");
+  Serve(req, ctx, std::move(file), st, name, out);
+}
+
+void StaticFiles::Serve(const Request& req, const ReplyContext& ctx, UniqueFd file, const struct stat& st,
+                        std::string_view name, Reply* out) const {
+  const std::string etag = MakeEtag(st);
+  const time_t mtime = st.st_mtim.tv_sec;
+  const std::string last_modified = FormatHttpDate(mtime);
+  const bool http10 = req.http_minor == 0;
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+
+  // RFC 9110 13.2.2: If-Match, else If-Unmodified-Since; then If-None-Match, else
+  // If-Modified-Since; then Range with If-Range.
+  if (const std::string* v = req.Header("if-match")) {
+    if (!EtagListMatches(*v, etag, false)) return Answer(412, req, ctx, out);
+  } else if (const std::string* v = req.Header("if-unmodified-since")) {
+    const time_t t = ParseHttpDate(*v);
+    if (t != -1 && mtime > t) return Answer(412, req, ctx, out);
+  }
+  bool not_modified = false;
+  if (const std::string* v = req.Header("if-none-match")) {
+    not_modified = EtagListMatches(*v, etag, true);
+  } else if (const std::string* v = req.Header("if-modified-since")) {
+    const time_t t = ParseHttpDate(*v);
+    not_modified = t != -1 && mtime <= t;
+  }
+  if (not_modified) {
+    ResponseHead head(304, ctx.date);
+    head.Add("ETag", etag);
+    head.Add("Last-Modified", last_modified);
+    out->memory = head.Finish(ctx.keep_alive, http10);
+    return;
+  }
+
+  ByteRange range{0, size ? size - 1 : 0};
+  RangeKind kind = RangeKind::kNone;
+  const std::string* range_header = req.method == "GET" ? req.Header("range") : nullptr;
+  if (range_header) {
+    bool honour = true;
+    if (const std::string* v = req.Header("if-range")) {
+      const std::string_view ir = TrimOws(*v);
+      honour = ir.empty() ? false : ir[0] == '"' ? ir == etag : ParseHttpDate(ir) == mtime;
+    }
+    if (honour) kind = ParseRange(*range_header, size, &range);
+  }
+  if (kind == RangeKind::kUnsatisfiable) {
+    const std::string extra = "Content-Range: bytes */" + std::to_string(size) + "\r\n";
+    return Answer(416, req, ctx, out, extra);
+  }
+
+  const uint64_t length = size == 0 ? 0 : range.last - range.first + 1;
+  ResponseHead head(kind == RangeKind::kSingle ? 206 : 200, ctx.date);
+  head.Add("Content-Type", ContentTypeFor(name));
+  head.AddLength(length);
+  head.Add("Last-Modified", last_modified);
+  head.Add("ETag", etag);
+  head.Add("Accept-Ranges", "bytes");
+  if (kind == RangeKind::kSingle)
+    head.Add("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" + std::to_string(size));
+  out->memory = head.Finish(ctx.keep_alive, http10);
+  if (req.head_only() || length == 0) return;
+
+  if (length > options_.small_file_max) {
+    out->file = std::move(file);
+    out->offset = range.first;
+    out->length = length;
+    return;
+  }
+  const size_t head_size = out->memory.size();
+  out->memory.resize(head_size + length);
+  size_t done = 0;
+  while (done < length) {
+    const ssize_t n = pread(file.get(), &out->memory[head_size + done], length - done, static_cast<off_t>(range.first + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Answer(500, req, ctx, out);  // shrank or failed under us
+    done += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace kserver

@@ -1,0 +1,102 @@
+#include "url_path.h"
+
+#include <vector>
+
+#include "text.h"
+
+namespace kserver {
+namespace {
+
+// Strict UTF-8 (RFC 3629): no overlong forms (so "%c0%ae" is not a '.'), no surrogates.
+bool ValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int n;
+    unsigned cp;
+    if (c >= 0xc2 && c <= 0xdf) n = 1, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef) n = 2, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4) n = 3, cp = c & 0x07;
+    else return false;
+    for (int k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return false;
+      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += static_cast<size_t>(n) + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+int ResolveUrlPath(std::string_view target, UrlPath* out) {
+  // absolute-form (RFC 9112 3.2.2): the authority is not ours to check for a static root.
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.substr(0, scheme.size()) == scheme) {
+      const size_t slash = target.find('/', scheme.size());
+      target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+    }
+  }
+  if (target.empty() || target[0] != '/') return 400;
+  const size_t q = target.find_first_of("?#");
+  out->raw_path = std::string(target.substr(0, q));
+  out->raw_query = q == std::string_view::npos || target[q] == '#' ? std::string() : std::string(target.substr(q));
+  if (const size_t hash = out->raw_query.find('#'); hash != std::string::npos) out->raw_query.resize(hash);
+
+  std::string decoded;
+  decoded.reserve(out->raw_path.size());
+  const std::string& raw = out->raw_path;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c == '%') {
+      if (i + 2 >= raw.size()) return 400;
+      const int hi = HexDigit(raw[i + 1]), lo = HexDigit(raw[i + 2]);
+      if (hi < 0 || lo < 0) return 400;
+      c = static_cast<char>(hi * 16 + lo);
+      if (c == '/' || c == '\0') return 400;  // an encoded slash would hide a segment boundary
+      i += 2;
+    }
+    if (c == '\\') return 400;  // a separator elsewhere; never a file name here
+    decoded += c;
+  }
+  if (!ValidUtf8(decoded)) return 400;
+
+  std::vector<std::string_view> segments;
+  std::string_view rest(decoded);
+  bool dir = true;
+  while (!rest.empty()) {
+    const size_t slash = rest.find('/');
+    const std::string_view seg = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    dir = slash != std::string_view::npos;
+    if (seg.empty() || seg == ".") {
+      dir = true;
+      continue;
+    }
+    if (seg == "..") {
+      if (segments.empty()) return 400;
+      segments.pop_back();
+      dir = true;
+      continue;
+    }
+    segments.push_back(seg);
+  }
+  out->trailing_slash = dir;
+  out->relative.clear();
+  out->has_dot_segment = false;
+  for (std::string_view seg : segments) {
+    if (!out->relative.empty()) out->relative += '/';
+    out->relative += seg;
+    out->has_dot_segment |= seg[0] == '.';
+  }
+  return 0;
+}
+
+}  // namespace kserver

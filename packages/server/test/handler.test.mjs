@@ -1,0 +1,146 @@
+// The JS handler: requests static files do not take, answered in order with the rest.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createEngine } from '../dist/index.js';
+import { makeSite, raw, parseResponses, Client, req, get } from '../testing/helpers.mjs';
+
+let site;
+before(() => {
+  site = makeSite();
+});
+after(() => site.cleanup());
+
+async function withEngine(options, fn) {
+  const engine = createEngine({ threads: 2, ...options });
+  const port = await engine.start();
+  try {
+    await fn(port, engine);
+  } finally {
+    await engine.stop({ grace: 0 });
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+test('with a root: existing files are static, missing paths go to the handler', () =>
+  withEngine({ root: site.root, handler: (r) => ({ status: 201, headers: { 'X-Path': r.url }, body: 'dynamic' }) }, async (port) => {
+    assert.equal((await get(port, '/digits.txt')).text, '0123456789');
+    const res = await get(port, '/api/items?x=1');
+    assert.equal(res.status, 201);
+    assert.equal(res.headers['x-path'], '/api/items?x=1');
+    assert.equal(res.text, 'dynamic');
+    assert.equal((await get(port, '/.secret')).status, 403, 'policy answers still come from static files');
+  }));
+
+test('without a root every request goes to the handler, with method, URL, version, headers and body', () => {
+  const seen = [];
+  return withEngine({ handler: (r) => (seen.push(r), { body: 'ok' }) }, async (port) => {
+    await raw(port, 'POST /a?b HTTP/1.1\r\nHost: t\r\nX-One: 1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
+    await raw(port, 'PUT /c HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n', { timeout: 500 }).catch(() => {});
+    await raw(port, 'PUT /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n');
+    const [a, c] = seen;
+    assert.equal(a.method, 'POST');
+    assert.equal(a.url, '/a?b');
+    assert.equal(a.httpVersion, '1.1');
+    assert.deepEqual(a.rawHeaders, ['host', 't', 'x-one', '1', 'content-length', '5', 'connection', 'close']);
+    assert.equal(a.body.toString(), 'hello');
+    assert.equal(c.method, 'PUT');
+    assert.equal(c.body.toString(), 'abcde');
+    assert.equal(seen.length, 2, 'the rejected HTTP/1.0 chunked request never reached the handler');
+  });
+});
+
+test('pipelined static and async dynamic requests are answered in request order', () =>
+  withEngine(
+    { root: site.root, handler: async (r) => (await sleep(r.url.endsWith('slow') ? 50 : 0), { body: r.url }) },
+    async (port) => {
+      const targets = ['/x/slow', '/digits.txt', '/y', '/z/slow', '/style.css', '/w'];
+      const c = new Client(port);
+      c.send(targets.map((t) => req(t)).join(''));
+      await c.until(targets.length);
+      assert.deepEqual(
+        c.responses().map((r) => r.text),
+        ['/x/slow', '0123456789', '/y', '/z/slow', 'body { color: red }\n', '/w'],
+      );
+      c.close();
+    },
+  ));
+
+test('HEAD gets the head only; 204 and 304 carry no body or length', () =>
+  withEngine({ handler: (r) => ({ status: r.url === '/none' ? 204 : 200, body: 'abc' }) }, async (port) => {
+    const head = await get(port, '/x', {}, 'HEAD');
+    assert.equal(head.headers['content-length'], '3');
+    assert.equal(head.body.length, 0);
+    const c = new Client(port);
+    c.send(req('/none') + req('/after'));
+    await c.until(2);
+    const [none, after] = c.responses();
+    assert.equal(none.status, 204);
+    assert.equal(none.headers['content-length'], undefined);
+    assert.equal(after.text, 'abc');
+    c.close();
+  }));
+
+test('a handler that throws or rejects answers 500 and reports the error', () => {
+  const errors = [];
+  const handler = (r) => {
+    if (r.url === '/throw') throw new Error('thrown');
+    if (r.url === '/reject') return Promise.reject(new Error('rejected'));
+    return { body: 'fine' };
+  };
+  return withEngine({ handler, onHandlerError: (e) => errors.push(e.message) }, async (port) => {
+    assert.equal((await get(port, '/throw')).status, 500);
+    assert.equal((await get(port, '/reject')).status, 500);
+    assert.equal((await get(port, '/ok')).text, 'fine');
+    assert.deepEqual(errors.sort(), ['rejected', 'thrown']);
+  });
+});
+
+test('headers that would split the response answer 500; the engine owns framing headers', () =>
+  withEngine(
+    {
+      handler: (r) =>
+        r.url === '/split'
+          ? { headers: { 'X-A': 'a\r\nSet-Cookie: evil=1' }, body: 'x' }
+          : { headers: [['Content-Length', '999'], ['Connection', 'close'], ['X-B', 'b']], body: 'four' },
+    },
+    async (port) => {
+      const split = await get(port, '/split');
+      assert.equal(split.status, 500);
+      assert.equal(split.headers['set-cookie'], undefined);
+      const c = new Client(port);
+      c.send(req('/owned') + req('/owned'));
+      await c.until(2);
+      const [first] = c.responses();
+      assert.equal(first.headers['content-length'], '4');
+      assert.equal(first.headers['x-b'], 'b');
+      assert.equal(first.headers.connection, undefined, 'the connection stays open');
+      c.close();
+    },
+  ));
+
+test('keep-alive across dynamic responses; Connection: close is honoured', () =>
+  withEngine({ handler: () => ({ body: 'd' }) }, async (port) => {
+    const { buf, closed } = await raw(port, req('/1') + req('/2') + req('/3', 'Connection: close\r\n') + req('/4'), { keepOpen: true });
+    const rs = parseResponses(buf);
+    assert.deepEqual(rs.map((r) => r.text), ['d', 'd', 'd']);
+    assert.equal(rs[2].headers.connection, 'close');
+    assert.ok(closed);
+  }));
+
+test('many clients at once: every request answered', () =>
+  withEngine({ handler: (r) => ({ body: r.url }) }, async (port) => {
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => get(port, `/n/${i}`)));
+    results.forEach((r, i) => assert.equal(r.text, `/n/${i}`));
+  }));
+
+test('graceful stop waits for an answer JS still owes', { timeout: 20000 }, async () => {
+  const engine = createEngine({ threads: 1, handler: async () => (await sleep(300), { body: 'late' }) });
+  const port = await engine.start();
+  const c = new Client(port);
+  c.send(req('/x'));
+  await sleep(50);
+  await engine.stop({ grace: 10000 });
+  await c.untilClosed(5000);
+  assert.equal(c.responses()[0]?.text, 'late');
+});

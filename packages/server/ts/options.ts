@@ -1,0 +1,124 @@
+// Engine options: their types, defaults and validation. The native side trusts what leaves here.
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import type { RequestHandler } from './handler.js';
+
+export type DotfilesPolicy = 'deny' | 'ignore' | 'allow';
+
+export interface EngineOptions {
+  /** Directory served. Required unless a handler takes every request. */
+  root?: string;
+  /**
+   * Takes the requests static files do not: with a root, paths that name no file; without
+   * one, every request. Errors it throws or rejects with answer 500.
+   */
+  handler?: RequestHandler;
+  /** Called with errors from the handler (default: written to stderr). */
+  onHandlerError?: (err: unknown) => void;
+  /** Address to bind. Default '127.0.0.1'. */
+  host?: string;
+  /** Port; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Native I/O threads. Default: the number of CPUs. */
+  threads?: number;
+  /** One SO_REUSEPORT listening socket per thread instead of one shared wake-one socket. */
+  reusePort?: boolean;
+  /** listen() backlog; the kernel caps it at net.core.somaxconn. Default 4096. */
+  backlog?: number;
+  /** Index files tried for a directory URL ending in '/'. Default ['index.html']. */
+  index?: string[];
+  /** Paths with a segment starting with '.': 'deny' (403, default), 'ignore' (404), 'allow'. */
+  dotfiles?: DotfilesPolicy;
+  /** Follow symlinks, even out of the root. Default false: any symlink answers 403. */
+  followSymlinks?: boolean;
+  /** Bodies up to this many bytes go from memory; larger ones by sendfile. Default 65536. */
+  smallFileMax?: number;
+  /** Longest request line (414). Default 8192. */
+  maxRequestLine?: number;
+  /** Largest header block, request line included (431). Default 16384. */
+  maxHeaderSize?: number;
+  /** Most header fields (431). Default 100. */
+  maxHeaders?: number;
+  /** Largest request body (413). Default 1 MiB. */
+  maxBodySize?: number;
+  /** Longest chunk extension on one chunk-size line (400). Default 1024. */
+  maxChunkExtension?: number;
+  /** Requests on one connection before it closes; 0 for no limit. Default 10000. */
+  maxRequestsPerConnection?: number;
+  /** Open connections; past it new clients wait in the backlog. Default 16384. */
+  maxConnections?: number;
+  /** ms from the start of a request to the end of its head (408 and close). Default 10000. */
+  headerTimeout?: number;
+  /** ms between two reads of a request body (408 and close). Default 10000. */
+  bodyTimeout?: number;
+  /** ms a keep-alive connection may wait for its next request. Default 5000. */
+  idleTimeout?: number;
+  /** ms without send progress before a connection is closed. Default 30000. */
+  sendTimeout?: number;
+  /** ms to read and drop input after a response that closes the connection. Default 1000. */
+  lingerTimeout?: number;
+}
+
+export type ResolvedOptions = Required<Omit<EngineOptions, 'handler' | 'onHandlerError'>>;
+
+const DEFAULTS: Omit<ResolvedOptions, 'root' | 'threads'> = {
+  host: '127.0.0.1',
+  port: 0,
+  reusePort: false,
+  backlog: 4096,
+  index: ['index.html'],
+  dotfiles: 'deny',
+  followSymlinks: false,
+  smallFileMax: 64 * 1024,
+  maxRequestLine: 8 * 1024,
+  maxHeaderSize: 16 * 1024,
+  maxHeaders: 100,
+  maxBodySize: 1024 * 1024,
+  maxChunkExtension: 1024,
+  maxRequestsPerConnection: 10000,
+  maxConnections: 16384,
+  headerTimeout: 10000,
+  bodyTimeout: 10000,
+  idleTimeout: 5000,
+  sendTimeout: 30000,
+  lingerTimeout: 1000,
+};
+
+const INTEGER_KEYS = [
+  'port', 'threads', 'backlog', 'smallFileMax', 'maxRequestLine', 'maxHeaderSize', 'maxHeaders', 'maxBodySize',
+  'maxChunkExtension', 'maxRequestsPerConnection', 'maxConnections', 'headerTimeout', 'bodyTimeout', 'idleTimeout',
+  'sendTimeout', 'lingerTimeout',
+] as const;
+
+function invalid(message: string): never {
+  const err = new RangeError(message) as RangeError & { code: string };
+  err.code = 'ERR_INVALID_ARG_VALUE';
+  throw err;
+}
+
+export function resolveOptions(options: EngineOptions): ResolvedOptions {
+  if (!options || typeof options !== 'object') invalid('options must be an object');
+  if (options.handler !== undefined && typeof options.handler !== 'function') invalid('options.handler must be a function');
+  if (options.root === undefined ? !options.handler : typeof options.root !== 'string' || options.root === '')
+    invalid('options.root must be a directory path (it may be left out only with a handler)');
+  const { handler: _handler, onHandlerError: _onError, ...rest } = options;
+  const resolved: ResolvedOptions = {
+    ...DEFAULTS,
+    threads: availableParallelism(),
+    ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+    root: options.root === undefined ? '' : path.resolve(options.root),
+  } as ResolvedOptions;
+  for (const key of INTEGER_KEYS) {
+    const v = resolved[key];
+    if (!Number.isSafeInteger(v) || v < 0) invalid(`options.${key} must be a non-negative integer, got ${String(v)}`);
+  }
+  if (resolved.port > 65535) invalid('options.port must be at most 65535');
+  if (resolved.threads < 1 || resolved.threads > 1024) invalid('options.threads must be 1 .. 1024');
+  for (const key of ['headerTimeout', 'bodyTimeout', 'idleTimeout', 'sendTimeout', 'lingerTimeout'] as const) {
+    if (resolved[key] < 1 || resolved[key] > 2 ** 31 - 1) invalid(`options.${key} must be 1 .. 2147483647 ms`);
+  }
+  if (!['deny', 'ignore', 'allow'].includes(resolved.dotfiles)) invalid("options.dotfiles must be 'deny', 'ignore' or 'allow'");
+  if (!Array.isArray(resolved.index) || resolved.index.some((f) => typeof f !== 'string' || f === '' || f.includes('/')))
+    invalid('options.index must be a list of file names');
+  return resolved;
+}
