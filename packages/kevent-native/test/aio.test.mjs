@@ -291,12 +291,12 @@ describe('aio_sendfile', () => {
         aioSendfilePath(doomed, r.fd, Buffer.from('h'), file10);
       }
       await until(() => aioStats().parked === 20, 'twenty parked jobs');
-      // More to readers that do read: some run, the rest wait for the one thread.
-      for (let i = 0; i < 10; i++) {
-        const r = await reader(lst);
-        readers.push(r);
-        aioSendfilePath(doomed, r.fd, null, file10);
-      }
+      // More to readers that do read: one runs, the rest wait for the one thread. They are
+      // submitted and cancelled in the same tick, so none can finish its 10 MiB first.
+      const active = [];
+      for (let i = 0; i < 10; i++) active.push(await reader(lst));
+      readers.push(...active);
+      for (const r of active) aioSendfilePath(doomed, r.fd, null, file10);
       doomed.close();
       await poolIdle();
     } finally {
