@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `pnpm bench [--quick] [...]`: runs the comparison, prints the table, writes results/.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -8,6 +9,9 @@ import { LOAD_TOOLS } from './load/index.js';
 import { runBench } from './run.js';
 import { terminalTable } from './report/table.js';
 import { writeResults } from './report/write.js';
+import { markdownReport } from './report/markdown.js';
+import { latencySvg, throughputSvg } from './report/svg.js';
+import type { BenchResult } from './results.js';
 import { registeredSections, workloadsFor } from './workloads/registry.js';
 import './workloads/builtin.js';
 
@@ -22,6 +26,8 @@ const HELP = `Usage: pnpm bench [options]
   --rounds N           measured rounds per workload (default: 3, quick: 1)
   --warmup SEC         warm-up seconds per contender and workload (default: 2, quick: 0)
   --list               list contenders, workloads and sections with availability, then exit
+  --doc RESULT.json    print RESULT's report as the "## HTTP servers" section of
+                       docs/BENCHMARKS.md and write its charts to docs/bench/
   --help               this text`;
 
 const { values } = parseArgs({
@@ -33,12 +39,23 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     warmup: { type: 'string' },
     list: { type: 'boolean', default: false },
+    doc: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (values.help) {
   console.log(HELP);
+  process.exit(0);
+}
+
+if (values.doc) {
+  const r = JSON.parse(readFileSync(values.doc, 'utf8')) as BenchResult;
+  const dir = path.join(repoRoot, 'docs', 'bench');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'http-throughput.svg'), throughputSvg(r));
+  writeFileSync(path.join(dir, 'http-latency.svg'), latencySvg(r));
+  console.log(markdownReport(r, { throughput: 'bench/http-throughput.svg', latency: 'bench/http-latency.svg' }, '##'));
   process.exit(0);
 }
 

@@ -49,6 +49,37 @@ export function splitCpus(n: number): { serverCpus: string; loadCpus: string; th
   return { serverCpus: range(0, half - 1), loadCpus: range(half, n - 1), threads: half };
 }
 
+/** "0-3,6" -> [0, 1, 2, 3, 6] */
+export function cpuList(list: string): number[] {
+  return list.split(',').flatMap((part) => {
+    const [a, b] = part.split('-').map(Number);
+    return b === undefined ? [a!] : Array.from({ length: b - a! + 1 }, (_, i) => a! + i);
+  });
+}
+
+/** Busy and total jiffies of each CPU from /proc/stat, to see who else used our cores. */
+export function cpuJiffies(): Map<number, { busy: number; total: number }> {
+  const out = new Map<number, { busy: number; total: number }>();
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const m = line.match(/^cpu(\d+) (.*)$/);
+    if (!m) continue;
+    const f = m[2]!.trim().split(/\s+/).map(Number);
+    const idle = f[3]! + (f[4] ?? 0); // idle + iowait
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0); // guest time is already in user
+    out.set(Number(m[1]), { busy: total - idle, total });
+  }
+  return out;
+}
+
+/** Cores' worth of CPU used by anyone on `cpus` between two cpuJiffies() snapshots. */
+export function coresBusy(before: ReturnType<typeof cpuJiffies>, after: ReturnType<typeof cpuJiffies>, cpus: number[]): number {
+  return cpus.reduce((sum, c) => {
+    const a = before.get(c);
+    const b = after.get(c);
+    return a && b && b.total > a.total ? sum + (b.busy - a.busy) / (b.total - a.total) : sum;
+  }, 0);
+}
+
 export function describeMachine(): Machine {
   const cpus = os.availableParallelism();
   const range = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);

@@ -15,6 +15,11 @@ export class Progress {
     else process.stderr.write(`${text}\n`);
   }
 
+  /** A finished step: on a terminal the live line already showed it, elsewhere log it. */
+  step(text: string): void {
+    if (!this.tty) process.stderr.write(`${text}\n`);
+  }
+
   done(): void {
     if (this.tty) process.stderr.write('\r\x1b[K');
     this.current = '';

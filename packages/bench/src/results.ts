@@ -21,6 +21,9 @@ export interface Sample extends Measurement {
   round: number;
   /** The server's CPU use during the sample, in cores. */
   serverCpu: number;
+  /** CPU used on the server / load cores by anyone (ours and other processes), in cores. */
+  serverCoresBusy: number;
+  loadCoresBusy: number;
 }
 
 export interface Summary {
@@ -36,6 +39,11 @@ export interface Summary {
   timeouts: number;
   loadCpu: number;
   serverCpu: number;
+  /** Other processes' CPU use on the server and on the load cores (a shared machine). */
+  otherOnServerCores: number;
+  otherOnLoadCores: number;
+  /** Errors by kind over all rounds, where the tool tells them apart. */
+  errorKinds: Record<string, number>;
 }
 
 export interface Cell {

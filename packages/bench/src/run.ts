@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BASELINES, CONTENDERS, type Contender, type Running } from './contenders/index.js';
 import { makeDocRoot } from './docroot.js';
 import { LOAD_TOOLS, type LoadSpec } from './load/index.js';
-import { describeMachine, type Machine } from './machine.js';
+import { coresBusy, cpuJiffies, cpuList, describeMachine, type Machine } from './machine.js';
 import { cpuSeconds, freePort, isAlive, killTrackedSync, processTree, stopPids } from './proc.js';
 import { Progress, formatDuration } from './progress.js';
 import type { BenchResult, Cell, ContenderRecord, Sample, SectionRecord, Summary, WorkloadResult } from './results.js';
@@ -197,9 +197,14 @@ async function runWorkload(
           nofile: machine.fdHard,
         };
         const cpu0 = sumCpu(running.pids);
+        const jiffies0 = cpuJiffies();
         const m = await tool.run(spec, (c) => (interrupt.loadChild = c));
+        const jiffies1 = cpuJiffies();
         const serverCpu = (sumCpu(running.pids) - cpu0) / m.wallSec;
-        if (round > 0) cell.samples.push({ ...m, round, serverCpu });
+        const serverCoresBusy = coresBusy(jiffies0, jiffies1, cpuList(machine.serverCpus));
+        const loadCoresBusy = coresBusy(jiffies0, jiffies1, cpuList(machine.loadCpus));
+        if (round > 0) cell.samples.push({ ...m, round, serverCpu, serverCoresBusy, loadCoresBusy });
+        progress.step(`${head}: ${Math.round(m.rps)} req/s, p99 ${m.latencyMs.p99} ms, ${m.errors + m.timeouts + m.non2xx} errors`);
       } catch (e) {
         if (!interrupt.requested) {
           cell.error = (e as Error).message.split('\n').slice(0, 4).join(' | ');
@@ -224,18 +229,35 @@ function finish(out: WorkloadResult, cells: Map<string, Cell>, lives: Live[], ma
   for (const cell of cells.values()) cell.summary = summarize(cell.samples);
   const baselineNode = cells.get(BASELINES.node[out.workload.route]);
   const baselineNginx = out.workload.route === 'static' ? cells.get(BASELINES.nginx) : undefined;
-  const loadCores = cpuCount(machine.loadCpus);
   for (const l of lives) {
     const cell = cells.get(l.contender.name)!;
     cell.vsNode = roundRatio(cell, baselineNode);
     cell.vsNginx = roundRatio(cell, baselineNginx);
-    const s = cell.summary;
-    if (s && s.loadCpu >= 0.9 * loadCores) {
-      cell.caps.push(`load generator at ${Math.round((s.loadCpu / loadCores) * 100)}% of its ${loadCores} core(s) (server ${Math.round(s.serverCpu * 100)}%): capped by the load generator`);
-    }
+    if (cell.summary) cell.caps.push(...cellCaps(cell.summary, machine));
     out.cells.push(cell);
   }
   return out;
+}
+
+const pct = (f: number) => `${Math.round(f * 100)}%`;
+
+/** Why a cell's number may be a limit of the load side or of the shared machine. */
+export function cellCaps(s: Summary, machine: Machine): string[] {
+  const caps: string[] = [];
+  const loadCores = cpuList(machine.loadCpus).length;
+  const serverCores = cpuList(machine.serverCpus).length;
+  const loadSideFull = s.loadCpu + s.otherOnLoadCores >= 0.9 * loadCores;
+  if (s.loadCpu >= 0.9 * loadCores) {
+    caps.push(`load generator at ${pct(s.loadCpu / loadCores)} of its ${loadCores} core(s), server at ${pct(s.serverCpu / serverCores)}: capped by the load generator`);
+  } else if (loadSideFull && s.serverCpu < 0.8 * serverCores) {
+    caps.push(`the load core(s) were full (load generator ${pct(s.loadCpu)}, other processes ${pct(s.otherOnLoadCores)}) while the server used ${pct(s.serverCpu / serverCores)}: capped on the load side`);
+  }
+  if (s.otherOnServerCores >= 0.15 * serverCores) {
+    caps.push(`other processes used ${pct(s.otherOnServerCores / serverCores)} of the server core(s) meanwhile (shared machine)`);
+  }
+  const kinds = Object.entries(s.errorKinds).filter(([, n]) => n > 0);
+  if (kinds.length) caps.push(`errors by kind: ${kinds.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  return caps;
 }
 
 /** Median over rounds of the per-round ratio: both numbers come from the same round. */
@@ -264,14 +286,14 @@ function summarize(samples: Sample[]): Summary | undefined {
     timeouts: samples.reduce((n, s) => n + s.timeouts, 0),
     loadCpu: col((s) => s.loadCpu),
     serverCpu: col((s) => s.serverCpu),
+    // Our own processes' share is subtracted; what remains is everybody else's.
+    otherOnServerCores: col((s) => Math.max(0, s.serverCoresBusy - s.serverCpu)),
+    otherOnLoadCores: col((s) => Math.max(0, s.loadCoresBusy - s.loadCpu)),
+    errorKinds: samples.reduce<Record<string, number>>((acc, s) => {
+      for (const [k, n] of Object.entries(s.errorKinds ?? {})) acc[k] = (acc[k] ?? 0) + n;
+      return acc;
+    }, {}),
   };
-}
-
-export function cpuCount(list: string): number {
-  return list.split(',').reduce((n, part) => {
-    const [a, b] = part.split('-').map(Number);
-    return n + (b === undefined ? 1 : b - a! + 1);
-  }, 0);
 }
 
 /** Kernel limits that bound what this workload can show, whoever the server is. */

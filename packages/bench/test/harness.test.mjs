@@ -23,12 +23,17 @@ function alive(pid) {
   }
 }
 
-function runCli(args, env) {
+/** Runs the CLI; `onOutput(text, child)` sees the output so far as it grows. */
+function runCli(args, env, onOutput = () => {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
+    const add = (d) => {
+      out += d;
+      onOutput(out, child);
+    };
+    child.stdout.on('data', add);
+    child.stderr.on('data', add);
     const timer = setTimeout(() => child.kill('SIGINT'), 110_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -73,13 +78,37 @@ test('--quick starts and stops every installed contender and writes the report, 
     }
 
     const report = readFileSync(path.join(out, json.replace(/\.json$/, '.md')), 'utf8');
-    assert.match(report, /HTTP servers, side by side/);
+    assert.match(report, /^# HTTP servers$/m);
     assert.match(report, /node-http-static/);
     for (const chart of ['throughput', 'latency']) {
       const svg = readFileSync(path.join(out, json.replace(/\.json$/, `-${chart}.svg`)), 'utf8');
       assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
       assert.match(svg, /node-http-static/);
     }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('SIGINT in the middle of a run stops every server by pid and still writes partial results', { timeout: 60_000 }, async () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'bench-test-'));
+  try {
+    let sent = false;
+    // The first finished measurement prints "[1/N] ...: <n> req/s": servers are all up by then.
+    const { code, out: log } = await runCli(['--quick', '--out', out], {}, (text, child) => {
+      if (!sent && /^\[1\/\d+\].*req\/s/m.test(text)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    assert.ok(sent, log);
+    assert.equal(code, 130, log);
+    const json = readdirSync(out).find((f) => f.endsWith('.json'));
+    const r = JSON.parse(readFileSync(path.join(out, json), 'utf8'));
+    assert.equal(r.interrupted, true);
+    const ran = r.contenders.filter((c) => c.status === 'ran');
+    assert.ok(ran.length >= 2);
+    for (const c of ran) for (const pid of c.pids) assert.equal(alive(pid), false, `${c.name} pid ${pid} still alive`);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAb, parseWrk } from '../dist/index.js';
-import { kernelCaps, cpuCount } from '../dist/run.js';
-import { splitCpus } from '../dist/machine.js';
+import { kernelCaps, cellCaps } from '../dist/run.js';
+import { splitCpus, cpuList } from '../dist/machine.js';
 
 const AB = `Concurrency Level:      50
 Time taken for tests:   0.715 seconds
@@ -46,6 +46,7 @@ test('parseAb reads rate, failures, keep-alive count and percentiles', () => {
   assert.equal(r.rps, 2795.61);
   assert.equal(r.complete, 2000);
   assert.equal(r.failed, 3);
+  assert.deepEqual(r.failedBy, { connect: 0, receive: 0, length: 3, exceptions: 0 });
   assert.equal(r.non2xx, 2);
   assert.equal(r.keepAliveRequests, 1990);
   assert.deepEqual(r.percentiles, { 50: 14, 66: 21, 90: 33, 99: 42, 100: 49 });
@@ -68,7 +69,7 @@ test('parseWrk converts units and counts socket errors', () => {
 test('cores are split between servers and load; kernel caps are named', () => {
   assert.deepEqual(splitCpus(2), { serverCpus: '0', loadCpus: '1', threads: 1 });
   assert.deepEqual(splitCpus(8), { serverCpus: '0-3', loadCpus: '4-7', threads: 4 });
-  assert.equal(cpuCount('0-3,6'), 5);
+  assert.deepEqual(cpuList('0-3,6'), [0, 1, 2, 3, 6]);
   const machine = { somaxconn: 4096, fdHard: 20000, portRange: [32768, 60999], tcpTwReuse: 0 };
   const w = { concurrency: 8000, keepAlive: false };
   const caps = kernelCaps(w, machine);
@@ -76,4 +77,14 @@ test('cores are split between servers and load; kernel caps are named', () => {
   assert.match(caps[0], /somaxconn 4096/);
   assert.match(caps[1], /tcp_tw_reuse=0/);
   assert.deepEqual(kernelCaps({ concurrency: 100, keepAlive: true }, machine), []);
+});
+
+test('a cell is flagged when the load side or other processes limit it', () => {
+  const machine = { serverCpus: '0', loadCpus: '1' };
+  const base = { loadCpu: 0.3, serverCpu: 0.9, otherOnLoadCores: 0, otherOnServerCores: 0, errorKinds: {} };
+  assert.deepEqual(cellCaps(base, machine), []);
+  assert.match(cellCaps({ ...base, loadCpu: 0.95, serverCpu: 0.4 }, machine)[0], /capped by the load generator/);
+  assert.match(cellCaps({ ...base, loadCpu: 0.6, otherOnLoadCores: 0.35, serverCpu: 0.4 }, machine)[0], /capped on the load side/);
+  assert.match(cellCaps({ ...base, otherOnServerCores: 0.3 }, machine)[0], /other processes used 30% of the server/);
+  assert.match(cellCaps({ ...base, errorKinds: { receive: 2, length: 0 } }, machine)[0], /errors by kind: receive 2$/);
 });

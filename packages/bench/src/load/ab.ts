@@ -9,6 +9,8 @@ export interface AbResult {
   rps: number;
   complete: number;
   failed: number;
+  /** ab's breakdown of failed requests. */
+  failedBy: Record<string, number>;
   non2xx: number;
   keepAliveRequests: number;
   timeTakenSec: number;
@@ -30,6 +32,10 @@ export function parseAb(out: string): AbResult {
     rps: num(out, /Requests per second:\s+([\d.]+)/),
     complete: num(out, /Complete requests:\s+(\d+)/),
     failed: num(out, /Failed requests:\s+(\d+)/),
+    failedBy: Object.fromEntries(
+      [...(out.match(/\(Connect: \d+, Receive: \d+, Length: \d+, Exceptions: \d+\)/)?.[0] ?? '').matchAll(/(\w+): (\d+)/g)]
+        .map((m) => [m[1]!.toLowerCase(), Number(m[2])]),
+    ),
     non2xx: num(out, /Non-2xx responses:\s+(\d+)/),
     keepAliveRequests: num(out, /Keep-Alive requests:\s+(\d+)/),
     timeTakenSec: num(out, /Time taken for tests:\s+([\d.]+)/),
@@ -52,6 +58,7 @@ export const abTool: LoadTool = {
       latencyMs: { p50: ab.percentiles[50] ?? NaN, p90: ab.percentiles[90] ?? NaN, p99: ab.percentiles[99] ?? NaN, max: ab.percentiles[100] ?? NaN },
       requests: ab.complete,
       errors: ab.failed,
+      errorKinds: ab.failedBy,
       non2xx: ab.non2xx,
       timeouts: 0,
       wallSec: r.wallSec,

@@ -36,6 +36,8 @@ export interface Measurement {
   wallSec: number;
   /** The load generator's CPU use during the run, in cores (1 = one core busy). */
   loadCpu: number;
+  /** Errors by kind where the tool tells them apart (ab: connect/receive/length/exceptions). */
+  errorKinds?: Record<string, number>;
 }
 
 export interface LoadTool {

@@ -28,6 +28,7 @@ export function parseWrk(out: string) {
     rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1] ?? NaN),
     latencyMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: latMax ? duration(latMax[1]!) : NaN },
     socketErrors: errs ? Number(errs[1]) + Number(errs[2]) + Number(errs[3]) : 0,
+    errorKinds: (errs ? { connect: Number(errs[1]), read: Number(errs[2]), write: Number(errs[3]) } : {}) as Record<string, number>,
     timeouts: errs ? Number(errs[4]) : 0,
     non2xx: Number(out.match(/Non-2xx or 3xx responses:\s+(\d+)/)?.[1] ?? 0),
   };
@@ -48,6 +49,7 @@ export const wrkTool: LoadTool = {
       latencyMs: w.latencyMs,
       requests: w.requests,
       errors: w.socketErrors,
+      errorKinds: w.errorKinds,
       non2xx: w.non2xx,
       timeouts: w.timeouts,
       wallSec: r.wallSec,

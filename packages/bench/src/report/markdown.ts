@@ -22,7 +22,7 @@ export function markdownReport(r: BenchResult, charts: ChartNames, heading = '#'
   const h2 = `${heading}#`;
   const h3 = `${heading}##`;
   const out: string[] = [];
-  out.push(`${heading} HTTP servers, side by side (${r.mode} run ${r.runId})`, '');
+  out.push(`${heading} HTTP servers`, '', `${r.mode === 'full' ? 'Full' : 'Quick'} run ${r.runId}: every contender side by side in one run.`, '');
   out.push(`Command: \`${r.command}\``, '');
   out.push(`Machine: ${machineLine(r.machine)}.`, '');
   const busy = busyNote(r);

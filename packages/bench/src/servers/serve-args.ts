@@ -3,6 +3,7 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
+import { KEEPALIVE_IDLE_SEC } from '../contenders/fair.js';
 
 export interface ServeArgs {
   port: number;
@@ -39,6 +40,10 @@ export function serve(args: ServeArgs, make: () => Server): void {
     return;
   }
   const server = make();
+  // The peers keep idle keep-alive connections 65 s (fair.ts); Node's default is 5 s, which
+  // made ab -k at 8000 connections fail on connections Node had already closed.
+  server.keepAliveTimeout = KEEPALIVE_IDLE_SEC * 1000;
+  server.headersTimeout = (KEEPALIVE_IDLE_SEC + 1) * 1000;
   server.listen({ port: args.port, host: '127.0.0.1', backlog: args.backlog });
   process.on('SIGTERM', () => process.exit(0));
 }

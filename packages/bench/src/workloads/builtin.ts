@@ -48,6 +48,7 @@ function full(): LoadWorkload[] {
     ...[100, 1000, 8000].map((c) => ac('hello', c, true, d)),
     ac('hello', 1000, false, d),
     ac('1k', 1000, true, d, 'wrk'),
+    ac('10m', 10, true, d, 'wrk'),
     ac('hello', 1000, true, d, 'wrk'),
     ab(false, AB_REQUESTS, AB_CONCURRENCY),
     ab(true, AB_REQUESTS, AB_CONCURRENCY),
