@@ -13,6 +13,8 @@ export type FileSize = keyof typeof FILES;
 
 /** The hello route's path; static contenders do not serve it. */
 export const HELLO_PATH = '/hello';
+/** What the hello route answers. */
+export const HELLO_BODY = 'hello';
 
 export interface DocRoot {
   dir: string;

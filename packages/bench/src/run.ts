@@ -233,10 +233,19 @@ function finish(out: WorkloadResult, cells: Map<string, Cell>, lives: Live[], ma
     const cell = cells.get(l.contender.name)!;
     cell.vsNode = roundRatio(cell, baselineNode);
     cell.vsNginx = roundRatio(cell, baselineNginx);
-    if (cell.summary) cell.caps.push(...cellCaps(cell.summary, machine));
+    if (cell.summary) cell.caps.push(...bodyCheck(cell.summary, out.workload), ...cellCaps(cell.summary, machine));
     out.cells.push(cell);
   }
   return out;
+}
+
+/** ab counts an empty reply as a success when the first reply was empty too: check the bytes. */
+export function bodyCheck(s: Summary, w: LoadWorkload): string[] {
+  const perResponse = s.rps > 0 ? s.bytesPerSec / s.rps : 0;
+  if (s.rps > 0 && perResponse < w.bodyBytes * 0.95) {
+    return [`INVALID: responses averaged ${Math.round(perResponse)} bytes, less than the ${w.bodyBytes}-byte body: failed replies were counted as successes`];
+  }
+  return [];
 }
 
 const pct = (f: number) => `${Math.round(f * 100)}%`;

@@ -2,6 +2,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 import { serve, serveArgs } from './serve-args.js';
 
 const args = serveArgs();
@@ -35,7 +36,9 @@ serve(args, () =>
         res.end();
         return;
       }
-      fs.createReadStream(file!).on('error', () => res.destroy()).pipe(res);
+      // pipeline, not pipe: when a client goes away mid-file, pipe() leaves the file open,
+      // and after the 8000-connection runs the server was out of fds and sent empty replies.
+      pipeline(fs.createReadStream(file!), res, () => {});
     });
   }),
 );

@@ -1,6 +1,6 @@
 // The built-in HTTP workloads. Full mode is the published comparison; quick mode keeps every
 // kind (each tool, keep-alive and not, static and hello) but with tiny loads, for the tests.
-import { FILES, HELLO_PATH } from '../docroot.js';
+import { FILES, HELLO_BODY, HELLO_PATH } from '../docroot.js';
 import { registerWorkloads } from './registry.js';
 import type { LoadWorkload, Mode } from './types.js';
 
@@ -21,6 +21,7 @@ function ac(size: keyof typeof FILES | 'hello', c: number, keepAlive: boolean, d
     keepAlive,
     durationSec,
     requests: 0,
+    bodyBytes: hello ? HELLO_BODY.length : FILES[size].bytes,
   };
 }
 
@@ -35,6 +36,7 @@ function ab(keepAlive: boolean, requests: number, c: number): LoadWorkload {
     keepAlive,
     durationSec: 0,
     requests,
+    bodyBytes: FILES['1k'].bytes,
     note: keepAlive ? undefined : "the kevent announcement's benchmark: ab with 8000 concurrent requests (lighttpd then)",
   };
 }
