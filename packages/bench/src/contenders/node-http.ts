@@ -27,7 +27,7 @@ export const nodeHttpHello: Contender = {
 
 export const nodeHttpStatic: Contender = {
   name: 'node-http-static',
-  description: 'node:http serving files with fs.stat + fs.createReadStream().pipe(res)',
+  description: 'node:http serving files with fs.stat + stream.pipeline(fs.createReadStream(), res)',
   route: 'static',
   unavailable: () => null,
   start: (o) => nodeServer('node-static.js', o),

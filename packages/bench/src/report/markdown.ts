@@ -15,8 +15,9 @@ export function busyNote(r: BenchResult): string | null {
     : null;
 }
 
-const table = (head: string[], body: string[][]) =>
-  [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+/** Numbers right-aligned after the first column, unless `numeric` is false. */
+const table = (head: string[], body: string[][], numeric = true) =>
+  [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 || !numeric ? '---' : '---:')).join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
 export function markdownReport(r: BenchResult, charts: ChartNames, heading = '#'): string {
   const h2 = `${heading}#`;
@@ -38,7 +39,7 @@ export function markdownReport(r: BenchResult, charts: ChartNames, heading = '#'
     '',
   );
   out.push(`${h2} Contenders`, '');
-  out.push(table(['contender', 'status', 'what it is'], r.contenders.map((c) => [c.name, c.status === 'ran' ? 'ran' : c.reason ?? c.status, c.description])), '');
+  out.push(table(['contender', 'status', 'what it is'], r.contenders.map((c) => [c.name, c.status === 'ran' ? 'ran' : c.reason ?? c.status, c.description]), false), '');
   out.push(`${h2} Results`, '', `Charts: [throughput](${charts.throughput}), [latency percentiles](${charts.latency}).`, '');
   for (const w of r.workloads) {
     out.push(`${h3} ${w.workload.title}`, '', `\`${w.workload.id}\`${w.workload.note ? `: ${w.workload.note}` : ''}`, '');
