@@ -1,0 +1,111 @@
+// Smoke test of the bench harness: a real --quick run with tiny loads against every contender
+// installed here (node:http always; nginx/lighttpd when scripts/install-bench-deps.sh ran).
+// It asserts the harness starts and stops each of them by pid and writes its files; it
+// asserts nothing about speed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..', '..', '..');
+const cli = path.join(repoRoot, 'packages', 'bench', 'dist', 'cli.js');
+
+function alive(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
+  }
+}
+
+/** Runs the CLI; `onOutput(text, child)` sees the output so far as it grows. */
+function runCli(args, env, onOutput = () => {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const add = (d) => {
+      out += d;
+      onOutput(out, child);
+    };
+    child.stdout.on('data', add);
+    child.stderr.on('data', add);
+    const timer = setTimeout(() => child.kill('SIGINT'), 110_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+test('--quick starts and stops every installed contender and writes the report, JSON and charts', { timeout: 120_000 }, async () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'bench-test-'));
+  try {
+    const { code, out: log } = await runCli(['--quick', '--out', out]);
+    assert.equal(code, 0, log);
+
+    const files = readdirSync(out);
+    const json = files.find((f) => f.endsWith('.json'));
+    assert.ok(json, `no JSON in ${files}`);
+    const r = JSON.parse(readFileSync(path.join(out, json), 'utf8'));
+    const byName = Object.fromEntries(r.contenders.map((c) => [c.name, c]));
+
+    // The project's own servers are built by the test command, node:http always exists.
+    for (const name of ['kevent-serve', 'kevent-js', 'kevent-hello', 'node-http-static', 'node-http-hello']) assert.equal(byName[name]?.status, 'ran', `${name}: ${byName[name]?.reason}`);
+    for (const c of r.contenders) {
+      if (c.status === 'ran') {
+        assert.ok(c.pids.length > 0, `${c.name} has no pids`);
+        assert.deepEqual(c.leftoverPids, [], `${c.name} left pids`);
+        for (const pid of c.pids) assert.equal(alive(pid), false, `${c.name} pid ${pid} still alive`);
+      } else {
+        assert.match(c.reason, /not (installed|available)/, `${c.name}: ${c.reason}`);
+      }
+    }
+
+    // Every running contender was measured in at least one workload of its route.
+    for (const c of r.contenders.filter((c) => c.status === 'ran')) {
+      const cells = r.workloads.flatMap((w) => w.cells).filter((cell) => cell.contender === c.name);
+      assert.ok(cells.some((cell) => cell.samples.length > 0 && cell.samples[0].requests > 0), `${c.name} never measured: ${JSON.stringify(cells.map((x) => x.error))}`);
+    }
+
+    const report = readFileSync(path.join(out, json.replace(/\.json$/, '.md')), 'utf8');
+    assert.match(report, /^# HTTP servers$/m);
+    assert.match(report, /node-http-static/);
+    for (const chart of ['throughput', 'latency']) {
+      const svg = readFileSync(path.join(out, json.replace(/\.json$/, `-${chart}.svg`)), 'utf8');
+      assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      assert.match(svg, /node-http-static/);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('SIGINT in the middle of a run stops every server by pid and still writes partial results', { timeout: 60_000 }, async () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'bench-test-'));
+  try {
+    let sent = false;
+    // The first finished measurement prints "[1/N] ...: <n> req/s": servers are all up by then.
+    const { code, out: log } = await runCli(['--quick', '--out', out], {}, (text, child) => {
+      if (!sent && /^\[1\/\d+\].*req\/s/m.test(text)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    assert.ok(sent, log);
+    assert.equal(code, 130, log);
+    const json = readdirSync(out).find((f) => f.endsWith('.json'));
+    const r = JSON.parse(readFileSync(path.join(out, json), 'utf8'));
+    assert.equal(r.interrupted, true);
+    const ran = r.contenders.filter((c) => c.status === 'ran');
+    assert.ok(ran.length >= 2);
+    for (const c of ran) for (const pid of c.pids) assert.equal(alive(pid), false, `${c.name} pid ${pid} still alive`);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
