@@ -159,48 +159,33 @@ Napi::Value LocalAddress(const Napi::CallbackInfo& info) {
   return AddressToJs(env, ss);
 }
 
-Napi::Value Recv(const Napi::CallbackInfo& info) {
+// recv/send/read/write: an fd and a byte range in, bytes (or null on EAGAIN) out.
+template <typename Call>
+Napi::Value TransferCall(const Napi::CallbackInfo& info, const char* syscall, Call call) {
   Napi::Env env = info.Env();
   int fd;
   char* data;
   size_t len;
   if (!FdArg(env, info[0], &fd) || !BytesArg(env, info[1], &data, &len)) return env.Undefined();
   ssize_t n;
-  do n = ::recv(fd, data, len, 0); while (n < 0 && errno == EINTR);
-  return TransferResult(env, n, "recv");
+  do n = call(fd, data, len); while (n < 0 && errno == EINTR);
+  return TransferResult(env, n, syscall);
+}
+
+Napi::Value Recv(const Napi::CallbackInfo& info) {
+  return TransferCall(info, "recv", [](int fd, char* d, size_t n) { return ::recv(fd, d, n, 0); });
 }
 
 Napi::Value Send(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd;
-  char* data;
-  size_t len;
-  if (!FdArg(env, info[0], &fd) || !BytesArg(env, info[1], &data, &len)) return env.Undefined();
-  ssize_t n;
-  do n = ::send(fd, data, len, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
-  return TransferResult(env, n, "send");
+  return TransferCall(info, "send", [](int fd, char* d, size_t n) { return ::send(fd, d, n, MSG_NOSIGNAL); });
 }
 
 Napi::Value Read(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd;
-  char* data;
-  size_t len;
-  if (!FdArg(env, info[0], &fd) || !BytesArg(env, info[1], &data, &len)) return env.Undefined();
-  ssize_t n;
-  do n = ::read(fd, data, len); while (n < 0 && errno == EINTR);
-  return TransferResult(env, n, "read");
+  return TransferCall(info, "read", [](int fd, char* d, size_t n) { return ::read(fd, d, n); });
 }
 
 Napi::Value Write(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd;
-  char* data;
-  size_t len;
-  if (!FdArg(env, info[0], &fd) || !BytesArg(env, info[1], &data, &len)) return env.Undefined();
-  ssize_t n;
-  do n = ::write(fd, data, len); while (n < 0 && errno == EINTR);
-  return TransferResult(env, n, "write");
+  return TransferCall(info, "write", [](int fd, char* d, size_t n) { return ::write(fd, d, n); });
 }
 
 Napi::Value Writev(const Napi::CallbackInfo& info) {
