@@ -303,12 +303,16 @@ describe('aio_sendfile', () => {
       configureAio({ threads: 0 });
     }
     const st = aioStats();
-    assert.equal(st.cancelled - cancelled, 30);
-    assert.equal(st.completed, completed);
-    assert.throws(() => doomed.getEvents(0, 10, 0), { code: 'EBADF' });
-    for (const r of readers) {
-      close(r.fd);
-      r.socket.destroy();
+    try {
+      assert.equal(st.cancelled - cancelled, 30);
+      assert.equal(st.completed, completed);
+      assert.throws(() => doomed.getEvents(0, 10, 0), { code: 'EBADF' });
+    } finally {
+      // Also when an assertion failed: open sockets would keep this file's process alive.
+      for (const r of readers) {
+        close(r.fd);
+        r.socket.destroy();
+      }
     }
     await until(() => openFds() <= fdsBefore, 'the sockets to close');
     // The pool still serves other queues.
