@@ -14,6 +14,7 @@ import { latencySvg, throughputSvg } from './report/svg.js';
 import type { BenchResult } from './results.js';
 import { registeredSections, workloadsFor } from './workloads/registry.js';
 import './workloads/builtin.js';
+import './sections/index.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
