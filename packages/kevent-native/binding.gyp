@@ -44,6 +44,13 @@
       "ldflags": ["-pthread"]
     },
     {
+      "target_name": "herd_bench",
+      "type": "executable",
+      "sources": ["bench/herd_bench.cc", "bench/herd_acceptors.cc"],
+      "dependencies": ["kevent_core"],
+      "ldflags": ["-pthread"]
+    },
+    {
       "target_name": "aio_bench",
       "type": "executable",
       "sources": ["bench/aio_bench.cc"],

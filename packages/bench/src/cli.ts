@@ -14,6 +14,7 @@ import { latencySvg, throughputSvg } from './report/svg.js';
 import type { BenchResult } from './results.js';
 import { registeredSections, workloadsFor } from './workloads/registry.js';
 import './workloads/builtin.js';
+import './sections/index.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -27,7 +28,8 @@ const HELP = `Usage: pnpm bench [options]
   --warmup SEC         warm-up seconds per contender and workload (default: 2, quick: 0)
   --list               list contenders, workloads and sections with availability, then exit
   --doc RESULT.json    print RESULT's report as the "## HTTP servers" section of
-                       docs/BENCHMARKS.md and write its charts to docs/bench/
+                       docs/BENCHMARKS.md (sections follow as ### headings) and
+                       write its charts to docs/bench/
   --help               this text`;
 
 const { values } = parseArgs({

@@ -73,8 +73,41 @@ test('--quick starts and stops every installed contender and writes the report, 
       assert.ok(cells.some((cell) => cell.samples.length > 0 && cell.samples[0].requests > 0), `${c.name} never measured: ${JSON.stringify(cells.map((x) => x.error))}`);
     }
 
+    // The two report sections ran with every row they promise (the values are not judged).
+    const section = (id) => r.sections.find((s) => s.id === id);
+    const herd = section('thundering-herd');
+    assert.ok(herd?.data, `thundering-herd: ${herd?.skipped ?? herd?.error}`);
+    for (const load of ['low', 'saturating']) {
+      for (const threads of [1, 2, 4, 8]) {
+        for (const mode of ['wake-one', 'wake-all', 'reuseport', 'accept']) {
+          const row = herd.data.rows.find((x) => x.load === load && x.threads === threads && x.mode === mode && x.stalled === 0);
+          assert.ok(row, `no herd row ${load} ${mode} ${threads}`);
+          assert.equal(row.failed, false, `${load} ${mode} ${threads}: accept failed`);
+          assert.equal(row.perThread.length, threads);
+          assert.ok(row.accepted > 0 && row.accepted >= row.connected, `${load} ${mode} ${threads}: ${row.accepted} of ${row.connected} accepted`);
+        }
+      }
+    }
+    for (const mode of ['wake-one', 'reuseport']) assert.ok(herd.data.rows.some((x) => x.mode === mode && x.stalled === 1), `no stalled ${mode} row`);
+    const events = section('events-per-sec');
+    assert.ok(events?.data, `events-per-sec: ${events?.skipped ?? events?.error}`);
+    for (const transport of ['tcp', 'unix', 'pipe']) {
+      for (const mechanism of ['epoll', 'kevent', 'epoll-et', 'kevent-et', 'blocking']) {
+        const row = events.data.rows.find((x) => x.transport === transport && x.mechanism === mechanism);
+        assert.ok(row?.eventsPerSec > 0, `no events row ${transport} ${mechanism}`);
+      }
+    }
+
     const report = readFileSync(path.join(out, json.replace(/\.json$/, '.md')), 'utf8');
     assert.match(report, /^# HTTP servers$/m);
+    assert.match(report, /^## Thundering herd/m);
+    assert.match(report, /^\| low \| wake-all \| 8 \|/m);
+    assert.match(report, /^## Events per second/m);
+    assert.match(report, /^\| pipe \| kevent-et \|/m);
+    // The terminal output carries the same two tables.
+    assert.match(log, /^Thundering herd/m);
+    assert.match(log, /^\| saturating \| accept \| 8 \|/m);
+    assert.match(log, /^\| tcp \| blocking \|/m);
     assert.match(report, /node-http-static/);
     for (const chart of ['throughput', 'latency']) {
       const svg = readFileSync(path.join(out, json.replace(/\.json$/, `-${chart}.svg`)), 'utf8');

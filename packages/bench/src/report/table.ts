@@ -18,5 +18,7 @@ export function terminalTable(r: BenchResult): string {
     for (const cap of w.kernelCaps) out.push(`  kernel: ${cap}`);
     for (const c of w.cells) for (const cap of c.caps) out.push(`  ${c.contender}: ${cap}`);
   }
+  // Sections are already tables in markdown, which reads fine in a terminal.
+  for (const s of r.sections) out.push('', `${s.title}`, '', s.skipped ? `  skipped: ${s.skipped}` : s.error ? `  failed: ${s.error}` : s.markdown ?? '');
   return out.join('\n');
 }
