@@ -11,6 +11,8 @@ export class Connection {
   closeWhenDone = false;
   /** The client shut its side: serve the complete requests it sent, then close. */
   peerDone = false;
+  /** Response done, write side shut: reading and discarding until the client closes. */
+  lingering = false;
   closed = false;
 
   constructor(readonly fd: number) {}

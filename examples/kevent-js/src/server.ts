@@ -4,8 +4,9 @@
 // whose completion comes back through the same queue as a KEVENT_AIO event.
 import { realpathSync } from 'node:fs';
 import {
-  Queue, aioSendfilePath, listen, localAddress, accept, recv, writev, close,
-  KEVENT_CTL_ADD, KEVENT_CTL_REMOVE, KEVENT_SOCKET, KEVENT_AIO, KEVENT_SOCKET_ACCEPT, KEVENT_SOCKET_RECV,
+  Queue, aioSendfilePath, listen, localAddress, accept, recv, writev, close, shutdown,
+  KEVENT_CTL_ADD, KEVENT_CTL_REMOVE, KEVENT_SOCKET, KEVENT_AIO, KEVENT_TIMER, KEVENT_TIMER_FIRED,
+  KEVENT_SOCKET_ACCEPT, KEVENT_SOCKET_RECV,
   KEVENT_SOCKET_SEND, KEVENT_REQ_ALWAYS_QUEUE, KEVENT_REQ_ONESHOT, KEVENT_RET_BROKEN, type Ukevent,
 } from '@kevent/native';
 import { Connection } from './connection.js';
@@ -37,6 +38,8 @@ const REASONS: Record<number, string> = {
   405: 'Method Not Allowed', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large', 501: 'Not Implemented',
 };
 const RECV_BUFFER = Buffer.alloc(64 * 1024);
+/** How long a closing connection keeps reading what the client still sends. */
+const LINGER_MS = 2000;
 
 export function startStaticServer(options: StaticServerOptions): StaticServer {
   const root = realpathSync(options.root);
@@ -62,6 +65,7 @@ export function startStaticServer(options: StaticServerOptions): StaticServer {
     // REMOVE before close, so the fd number can be reused by the next accept.
     queue.ctl(KEVENT_CTL_REMOVE, [{ id: conn.fd, type: KEVENT_SOCKET, user: conn.fd }]);
     if (conn.waitingForSend) queue.ctl(KEVENT_CTL_REMOVE, [{ id: conn.fd, type: KEVENT_SOCKET, user: -conn.fd }]);
+    if (conn.lingering) queue.ctl(KEVENT_CTL_REMOVE, [{ id: LINGER_MS, type: KEVENT_TIMER, user: conn.fd }]);
     // An aio job in flight holds its own copy of the socket; it ends with a BROKEN event.
     close(conn.fd);
   }
@@ -147,7 +151,27 @@ export function startStaticServer(options: StaticServerOptions): StaticServer {
       conn.input = conn.input.subarray(req.length);
       serve(conn, req);
     }
-    if (!conn.busy && (conn.closeWhenDone || conn.peerDone)) drop(conn);
+    if (conn.busy) return;
+    if (conn.peerDone) drop(conn);
+    else if (conn.closeWhenDone) linger(conn);
+  }
+
+  /**
+   * Closing with unread request bytes in the socket makes the kernel send a reset, which can
+   * destroy the response the client has not read yet (a client that already sent its next
+   * request does that). So, like nginx and lighttpd: shut the write side, read and discard
+   * until the client closes, and give up after LINGER_MS (a one-shot kevent timer).
+   */
+  function linger(conn: Connection): void {
+    if (conn.lingering || conn.closed) return;
+    conn.lingering = true;
+    conn.input = Buffer.alloc(0);
+    try {
+      shutdown(conn.fd, 'write');
+    } catch {
+      return drop(conn);
+    }
+    queue.ctl(KEVENT_CTL_ADD, [{ id: LINGER_MS, type: KEVENT_TIMER, event: KEVENT_TIMER_FIRED, reqFlags: KEVENT_REQ_ONESHOT, user: conn.fd }]);
   }
 
   function onReadable(conn: Connection): void {
@@ -159,6 +183,10 @@ export function startStaticServer(options: StaticServerOptions): StaticServer {
         return drop(conn);
       }
       if (n === null) break;
+      if (conn.lingering) {
+        if (n === 0) return drop(conn);
+        continue;  // discard
+      }
       if (n === 0) {
         // The client is done sending; finish what it asked for, then close.
         conn.peerDone = true;
@@ -178,6 +206,14 @@ export function startStaticServer(options: StaticServerOptions): StaticServer {
       conn.sending = null;
       if (ev.retFlags! & KEVENT_RET_BROKEN) return drop(conn);
       return serveNext(conn);
+    }
+    if (ev.type === KEVENT_TIMER) {
+      const conn = connections.get(ev.user as number);
+      if (conn?.lingering) {
+        conn.lingering = false;  // the one-shot timer is gone already
+        drop(conn);
+      }
+      return;
     }
     if (ev.id === listener) {
       for (let client; (client = accept(listener)) !== null;) {

@@ -151,3 +151,26 @@ test('a client that pipelines 60000 requests and reads late gets every response,
   assert.equal(statuses.length, count);
   assert.ok(statuses.every((s, i) => s === (isFile(i) ? 200 : 404)), 'responses in request order');
 });
+
+test('closing after Connection: close lingers: what the client still sends is read, not reset', async () => {
+  // A half-open client gets the whole response and the server's FIN, then keeps writing (as a
+  // client does that sent its next request before it saw the close). A server that closed
+  // outright answers those bytes with a reset; a lingering one reads and discards them.
+  const socket = net.connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
+  await once(socket, 'connect');
+  const errors = [];
+  socket.on('error', (error) => errors.push(error.code));
+  let bytes = 0;
+  socket.on('data', (chunk) => { bytes += chunk.length; });
+  socket.write(get('/a.txt', 'Connection: close\r\n'));
+  await once(socket, 'end');
+  assert.ok(bytes > 6, 'the response arrived before the FIN');
+  for (let i = 0; i < 5; i++) {
+    socket.write(get('/a.txt'));
+    await sleep(20);
+  }
+  assert.deepEqual(errors, [], 'no reset while the client still writes');
+  socket.end();
+  await once(socket, 'close');
+  assert.deepEqual(errors, []);
+});
