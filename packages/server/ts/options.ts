@@ -5,6 +5,43 @@ import type { RequestHandler } from './handler.js';
 
 export type DotfilesPolicy = 'deny' | 'ignore' | 'allow';
 
+/**
+ * A URL path pattern: `*` matches within one segment, `**` across segments, `?` one
+ * character. A pattern without '/' matches the last segment ('*.css'); one with '/' matches
+ * the whole decoded path from the root ('/assets/**').
+ */
+export type PathPattern = string;
+
+/** mod_expire-like: the first rule whose pattern matches sets Cache-Control (and Expires from max-age). */
+export interface CacheRule {
+  match: PathPattern;
+  /** The Cache-Control value, e.g. 'public, max-age=86400, immutable'. */
+  cacheControl: string;
+}
+
+/** Extra headers on static responses; every matching rule adds its headers. */
+export interface HeaderRule {
+  match: PathPattern;
+  headers: Record<string, string>;
+}
+
+/** One finished response, as the access log receives it. */
+export interface AccessLogEntry {
+  /** ms since the epoch when the response was queued. */
+  time: number;
+  remoteAddress: string;
+  method: string;
+  url: string;
+  httpVersion: '1.0' | '1.1';
+  status: number;
+  /** Body bytes of the response (Content-Length, or the range sent). */
+  bytes: number;
+  referer: string;
+  userAgent: string;
+  /** Which I/O thread served it. */
+  thread: number;
+}
+
 export interface EngineOptions {
   /** Directory served. Required unless a handler takes every request. */
   root?: string;
@@ -31,6 +68,24 @@ export interface EngineOptions {
   dotfiles?: DotfilesPolicy;
   /** Follow symlinks, even out of the root. Default false: any symlink answers 403. */
   followSymlinks?: boolean;
+  /** A directory without an index file: an HTML listing instead of 403. Default false. */
+  listing?: boolean;
+  /** Serve `name.br` / `name.gz` for `name` when Accept-Encoding allows it. Default true. */
+  precompressed?: boolean;
+  /** Cache-Control / Expires by path pattern; first match wins. Default none. */
+  cacheRules?: CacheRule[];
+  /** Extra response headers by path pattern. Default none. */
+  headerRules?: HeaderRule[];
+  /** Bodies for error responses: status -> file under root, e.g. { 404: '404.html' }. */
+  errorPages?: Record<number, string>;
+  /** Most ranges answered as multipart/byteranges (after coalescing); more get 200. Default 16. */
+  maxRanges?: number;
+  /** Open-file cache entries per I/O thread; 0 turns the cache off. Default 1024. */
+  fileCacheEntries?: number;
+  /** ms after which a cached file is checked again even without an inotify event. Default 1000. */
+  fileCacheTtl?: number;
+  /** Receives finished responses in batches, off the I/O threads. Default: no access log. */
+  accessLog?: (entries: AccessLogEntry[]) => void;
   /** Bodies up to this many bytes go from memory; larger ones by sendfile. Default 65536. */
   smallFileMax?: number;
   /** Longest request line (414). Default 8192. */
@@ -59,7 +114,7 @@ export interface EngineOptions {
   lingerTimeout?: number;
 }
 
-export type ResolvedOptions = Required<Omit<EngineOptions, 'handler' | 'onHandlerError'>>;
+export type ResolvedOptions = Required<Omit<EngineOptions, 'handler' | 'onHandlerError' | 'accessLog'>>;
 
 const DEFAULTS: Omit<ResolvedOptions, 'root' | 'threads'> = {
   host: '127.0.0.1',
@@ -69,6 +124,14 @@ const DEFAULTS: Omit<ResolvedOptions, 'root' | 'threads'> = {
   index: ['index.html'],
   dotfiles: 'deny',
   followSymlinks: false,
+  listing: false,
+  precompressed: true,
+  cacheRules: [],
+  headerRules: [],
+  errorPages: {},
+  maxRanges: 16,
+  fileCacheEntries: 1024,
+  fileCacheTtl: 1000,
   smallFileMax: 64 * 1024,
   maxRequestLine: 8 * 1024,
   maxHeaderSize: 16 * 1024,
@@ -87,7 +150,7 @@ const DEFAULTS: Omit<ResolvedOptions, 'root' | 'threads'> = {
 const INTEGER_KEYS = [
   'port', 'threads', 'backlog', 'smallFileMax', 'maxRequestLine', 'maxHeaderSize', 'maxHeaders', 'maxBodySize',
   'maxChunkExtension', 'maxRequestsPerConnection', 'maxConnections', 'headerTimeout', 'bodyTimeout', 'idleTimeout',
-  'sendTimeout', 'lingerTimeout',
+  'sendTimeout', 'lingerTimeout', 'maxRanges', 'fileCacheEntries', 'fileCacheTtl',
 ] as const;
 
 function invalid(message: string): never {
@@ -101,7 +164,8 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   if (options.handler !== undefined && typeof options.handler !== 'function') invalid('options.handler must be a function');
   if (options.root === undefined ? !options.handler : typeof options.root !== 'string' || options.root === '')
     invalid('options.root must be a directory path (it may be left out only with a handler)');
-  const { handler: _handler, onHandlerError: _onError, ...rest } = options;
+  if (options.accessLog !== undefined && typeof options.accessLog !== 'function') invalid('options.accessLog must be a function');
+  const { handler: _handler, onHandlerError: _onError, accessLog: _accessLog, ...rest } = options;
   const resolved: ResolvedOptions = {
     ...DEFAULTS,
     threads: availableParallelism(),
@@ -120,5 +184,41 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   if (!['deny', 'ignore', 'allow'].includes(resolved.dotfiles)) invalid("options.dotfiles must be 'deny', 'ignore' or 'allow'");
   if (!Array.isArray(resolved.index) || resolved.index.some((f) => typeof f !== 'string' || f === '' || f.includes('/')))
     invalid('options.index must be a list of file names');
+  validateRules(resolved);
   return resolved;
+}
+
+function validPattern(p: unknown): p is string {
+  return typeof p === 'string' && p !== '' && !p.includes('\0');
+}
+
+// Header names and values go into responses verbatim: no CR/LF/NUL, token names.
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+function validateRules(o: ResolvedOptions): void {
+  if (typeof o.listing !== 'boolean') invalid('options.listing must be a boolean');
+  if (typeof o.precompressed !== 'boolean') invalid('options.precompressed must be a boolean');
+  if (!Array.isArray(o.cacheRules)) invalid('options.cacheRules must be an array');
+  for (const [i, r] of o.cacheRules.entries()) {
+    if (!r || !validPattern(r.match)) invalid(`options.cacheRules[${i}].match must be a path pattern`);
+    if (typeof r.cacheControl !== 'string' || !FIELD_VALUE.test(r.cacheControl))
+      invalid(`options.cacheRules[${i}].cacheControl must be a header value`);
+  }
+  if (!Array.isArray(o.headerRules)) invalid('options.headerRules must be an array');
+  for (const [i, r] of o.headerRules.entries()) {
+    if (!r || !validPattern(r.match)) invalid(`options.headerRules[${i}].match must be a path pattern`);
+    if (!r.headers || typeof r.headers !== 'object') invalid(`options.headerRules[${i}].headers must be an object`);
+    for (const [name, value] of Object.entries(r.headers)) {
+      if (!TOKEN.test(name)) invalid(`options.headerRules[${i}]: '${name}' is not a header name`);
+      if (typeof value !== 'string' || !FIELD_VALUE.test(value)) invalid(`options.headerRules[${i}]: bad value for '${name}'`);
+    }
+  }
+  if (!o.errorPages || typeof o.errorPages !== 'object' || Array.isArray(o.errorPages)) invalid('options.errorPages must be an object');
+  for (const [status, file] of Object.entries(o.errorPages)) {
+    const n = Number(status);
+    if (!Number.isInteger(n) || n < 400 || n > 599) invalid(`options.errorPages: '${status}' is not a 4xx/5xx status`);
+    if (typeof file !== 'string' || file === '' || file.includes('\0')) invalid(`options.errorPages[${status}] must be a file path under root`);
+  }
+  if (o.maxRanges < 1) invalid('options.maxRanges must be at least 1');
 }

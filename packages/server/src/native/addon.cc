@@ -4,6 +4,7 @@
 // receives the requests static files do not take, one call per I/O thread batch.
 #include <napi.h>
 
+#include <cstdlib>
 #include <functional>
 #include <memory>
 
@@ -31,6 +32,46 @@ void ReadString(const Napi::Object& o, const char* key, std::string* out) {
   if (v.IsString()) *out = v.As<Napi::String>().Utf8Value();
 }
 
+// cacheRules, headerRules and errorPages, already validated in ts/options.ts.
+void ReadRules(const Napi::Object& o, Options* opt) {
+  Napi::Value cache = o.Get("cacheRules");
+  if (cache.IsArray()) {
+    Napi::Array a = cache.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      Napi::Object r = a.Get(i).As<Napi::Object>();
+      CacheRule rule;
+      ReadString(r, "match", &rule.match);
+      ReadString(r, "cacheControl", &rule.cache_control);
+      opt->cache_rules.push_back(std::move(rule));
+    }
+  }
+  Napi::Value headers = o.Get("headerRules");
+  if (headers.IsArray()) {
+    Napi::Array a = headers.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      Napi::Object r = a.Get(i).As<Napi::Object>();
+      HeaderRule rule;
+      ReadString(r, "match", &rule.match);
+      Napi::Object h = r.Get("headers").As<Napi::Object>();
+      Napi::Array names = h.GetPropertyNames();
+      for (uint32_t k = 0; k < names.Length(); ++k) {
+        const std::string name = names.Get(k).ToString().Utf8Value();
+        rule.headers.emplace_back(name, h.Get(name).ToString().Utf8Value());
+      }
+      opt->header_rules.push_back(std::move(rule));
+    }
+  }
+  Napi::Value pages = o.Get("errorPages");
+  if (pages.IsObject()) {
+    Napi::Object p = pages.As<Napi::Object>();
+    Napi::Array statuses = p.GetPropertyNames();
+    for (uint32_t k = 0; k < statuses.Length(); ++k) {
+      const std::string status = statuses.Get(k).ToString().Utf8Value();
+      opt->error_pages[std::atoi(status.c_str())] = p.Get(status).ToString().Utf8Value();
+    }
+  }
+}
+
 Options ReadOptions(const Napi::Object& o) {
   Options opt;
   ReadString(o, "host", &opt.host);
@@ -53,6 +94,12 @@ Options ReadOptions(const Napi::Object& o) {
   opt.dotfiles = dotfiles == "allow" ? Dotfiles::kAllow : dotfiles == "ignore" ? Dotfiles::kIgnore : Dotfiles::kDeny;
   ReadBool(o, "followSymlinks", &opt.follow_symlinks);
   ReadNumber(o, "smallFileMax", &opt.small_file_max);
+  ReadBool(o, "listing", &opt.listing);
+  ReadBool(o, "precompressed", &opt.precompressed);
+  ReadNumber(o, "maxRanges", &opt.max_ranges);
+  ReadNumber(o, "fileCacheEntries", &opt.file_cache_entries);
+  ReadNumber(o, "fileCacheTtl", &opt.file_cache_ttl_ms);
+  ReadRules(o, &opt);
   ReadNumber(o, "maxRequestLine", &opt.max_request_line);
   ReadNumber(o, "maxHeaderSize", &opt.max_header_size);
   ReadNumber(o, "maxHeaders", &opt.max_headers);

@@ -3,12 +3,24 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kserver {
 
 enum class Dotfiles { kDeny, kIgnore, kAllow };  // 403, 404, serve
+
+// Patterns as documented in ts/options.ts (PathPattern); validated there.
+struct CacheRule {
+  std::string match;
+  std::string cache_control;
+};
+struct HeaderRule {
+  std::string match;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -23,6 +35,15 @@ struct Options {
   Dotfiles dotfiles = Dotfiles::kDeny;
   bool follow_symlinks = false;
   size_t small_file_max = 64 * 1024;  // sent from memory; larger files go by sendfile
+  bool listing = false;
+  bool precompressed = true;
+  std::vector<CacheRule> cache_rules;
+  std::vector<HeaderRule> header_rules;
+  std::map<int, std::string> error_pages;  // status -> path under root
+  size_t max_ranges = 16;
+  size_t file_cache_entries = 1024;  // per I/O thread; 0: no cache
+  int file_cache_ttl_ms = 1000;
+  bool access_log = false;  // set when JS passed an accessLog function
 
   size_t max_request_line = 8 * 1024;   // 414
   size_t max_header_size = 16 * 1024;   // 431 (whole header block, request line included)
