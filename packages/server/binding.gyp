@@ -30,6 +30,7 @@
         "src/native/io_thread.cc",
         "src/native/listener.cc",
         "src/native/mime.cc",
+        "src/native/peer.cc",
         "src/native/response.cc",
         "src/native/static_files.cc",
         "src/native/url_path.cc",
