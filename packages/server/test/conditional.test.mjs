@@ -92,8 +92,8 @@ test('416 with Content-Range: bytes */size when nothing is satisfiable', async (
   assert.equal((await get(env.port, '/empty.txt', { Range: 'bytes=0-' })).status, 416);
 });
 
-test('invalid Range syntax and multiple ranges: the whole file with 200', async () => {
-  for (const range of ['bytes=5-2', 'items=0-1', 'bytes=a-b', 'bytes=0-1,4-5']) {
+test('invalid Range syntax: the whole file with 200 (multiple ranges: multirange.test.mjs)', async () => {
+  for (const range of ['bytes=5-2', 'items=0-1', 'bytes=a-b', 'bytes=0-1,x', 'bytes=']) {
     const res = await get(env.port, '/digits.txt', { Range: range });
     assert.equal(res.status, 200, range);
     assert.equal(res.text, '0123456789');

@@ -272,13 +272,24 @@ void Connection::EnqueueReply(Reply reply) {
     corked_ = true;
   }
   Enqueue(std::move(reply.memory));
-  Segment s;
-  s.file = std::move(reply.file);
-  s.offset = reply.offset;
-  s.remaining = reply.length;
-  s.uncork = true;
-  out_.push_back(std::move(s));
+  size_t last_file = EnqueueFile(std::move(reply.file), reply.offset, reply.length);
+  for (Reply::Piece& piece : reply.more) {  // a multipart body: part heads between file ranges
+    Enqueue(std::move(piece.memory));
+    if (piece.file.valid()) last_file = EnqueueFile(std::move(piece.file), piece.offset, piece.length);
+  }
+  // Uncorking after the last file range pushes it out; a memory tail (the closing boundary)
+  // then leaves at once.
+  out_[last_file].uncork = true;
   has_file_ = true;
+}
+
+size_t Connection::EnqueueFile(kevent::UniqueFd file, uint64_t offset, uint64_t length) {
+  Segment s;
+  s.file = std::move(file);
+  s.offset = offset;
+  s.remaining = length;
+  out_.push_back(std::move(s));
+  return out_.size() - 1;
 }
 
 bool Connection::Flush(IoContext& ctx) {

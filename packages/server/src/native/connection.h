@@ -72,6 +72,8 @@ class Connection {
   void Fail(int status, IoContext& ctx);
   void Enqueue(std::string bytes);
   void EnqueueReply(Reply reply);
+  // Index of the new segment in out_.
+  size_t EnqueueFile(kevent::UniqueFd file, uint64_t offset, uint64_t length);
   // false: the peer is gone.
   bool Flush(IoContext& ctx);
   // After a final response: close now, or half-close and drop input for a while so the
