@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -11,7 +12,9 @@
 
 #include "http_date.h"
 #include "mime.h"
+#include "ranges.h"
 #include "response.h"
+#include "rules.h"
 #include "text.h"
 #include "url_path.h"
 
@@ -22,10 +25,6 @@ using kevent::UniqueFd;
 namespace {
 
 constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;  // O_NONBLOCK: a FIFO must not hang us
-
-void Answer(int status, const Request& req, const ReplyContext& ctx, Reply* out, std::string_view extra = {}) {
-  out->memory = SimpleResponse(status, ctx.date, ctx.keep_alive, req.http_minor == 0, req.head_only(), extra);
-}
 
 int StatusForErrno(int err) {
   switch (err) {
@@ -60,40 +59,6 @@ bool EtagListMatches(std::string_view list, std::string_view etag, bool weak) {
   return false;
 }
 
-struct ByteRange {
-  uint64_t first, last;
-};
-enum class RangeKind { kNone, kSingle, kUnsatisfiable };
-
-// One range of "bytes=first-last", "bytes=first-" or "bytes=-suffix". Anything we do not
-// serve as one range (bad syntax, other units, several ranges) is ignored: the whole file
-// goes out with 200, which RFC 9110 14.2 allows.
-RangeKind ParseRange(std::string_view v, uint64_t size, ByteRange* out) {
-  v = TrimOws(v);
-  if (v.size() < 6 || (v.substr(0, 6) != "bytes=" && v.substr(0, 6) != "Bytes=")) return RangeKind::kNone;
-  v = TrimOws(v.substr(6));
-  if (v.find(',') != std::string_view::npos) return RangeKind::kNone;
-  const size_t dash = v.find('-');
-  if (dash == std::string_view::npos) return RangeKind::kNone;
-  const std::string_view a = v.substr(0, dash), b = v.substr(dash + 1);
-  uint64_t first = 0, last = 0;
-  if (a.empty()) {
-    if (!ParseDecimal(b, &last)) return RangeKind::kNone;
-    if (last == 0 || size == 0) return RangeKind::kUnsatisfiable;
-    *out = {size - std::min(last, size), size - 1};
-    return RangeKind::kSingle;
-  }
-  if (!ParseDecimal(a, &first)) return RangeKind::kNone;
-  if (b.empty()) {
-    last = UINT64_MAX;
-  } else if (!ParseDecimal(b, &last) || last < first) {
-    return RangeKind::kNone;
-  }
-  if (first >= size) return RangeKind::kUnsatisfiable;
-  *out = {first, std::min(last, size - 1)};
-  return RangeKind::kSingle;
-}
-
 std::string MakeEtag(const struct stat& st) {
   char buf[80];
   const uint64_t mtime_ns = static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000000ull + static_cast<uint64_t>(st.st_mtim.tv_nsec);
@@ -108,6 +73,16 @@ Status StaticFiles::Open() {
   if (options_.root.empty()) return Status::Ok();
   root_.reset(open(options_.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_.valid()) return Status::Errno(errno, "open", "the document root must be a readable directory");
+  // A boundary a file's content cannot be made to contain by guessing.
+  uint64_t random[2] = {};
+  if (getrandom(random, sizeof random, GRND_NONBLOCK) != sizeof random) {
+    random[0] = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(this)) ^ static_cast<uint64_t>(time(nullptr));
+    random[1] = static_cast<uint64_t>(getpid());
+  }
+  char buf[48];
+  snprintf(buf, sizeof buf, "kevent-%016llx%016llx", static_cast<unsigned long long>(random[0]),
+           static_cast<unsigned long long>(random[1]));
+  boundary_ = buf;
   return Status::Ok();
 }
 
@@ -144,27 +119,57 @@ int StaticFiles::OpenBeneath(const std::string& relative, UniqueFd* out) const {
   return 0;
 }
 
+int StaticFiles::OpenFile(const std::string& relative, UniqueFd* fd, struct stat* st) const {
+  UniqueFd f;
+  if (int err = OpenBeneath(relative, &f)) return err;
+  if (fstat(f.get(), st) != 0) return errno;
+  *fd = std::move(f);
+  return 0;
+}
+
+bool ReadAt(int fd, uint64_t offset, uint64_t length, std::string* out) {
+  const size_t start = out->size();
+  out->resize(start + length);
+  size_t done = 0;
+  while (done < length) {
+    const ssize_t n = pread(fd, &(*out)[start + done], length - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;  // shrank or failed under us
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool StaticFiles::AttachBody(UniqueFd file, uint64_t offset, uint64_t length, Reply* out) const {
+  if (length > options_.small_file_max) {
+    out->file = std::move(file);
+    out->offset = offset;
+    out->length = length;
+    return true;
+  }
+  return ReadAt(file.get(), offset, length, &out->memory);
+}
+
 bool StaticFiles::Handle(const Request& req, const ReplyContext& ctx, Reply* out) const {
   if (!root_.valid()) return false;
   UrlPath url;
   UniqueFd file;
+  struct stat st {};
   if (int status = ResolveUrlPath(req.target, &url)) {
     Answer(status, req, ctx, out);
   } else if (url.has_dot_segment && options_.dotfiles != Dotfiles::kAllow) {
     Answer(options_.dotfiles == Dotfiles::kDeny ? 403 : 404, req, ctx, out);
-  } else if (int err = OpenBeneath(url.relative, &file)) {
+  } else if (int err = OpenFile(url.relative, &file, &st)) {
     if ((err == ENOENT || err == ENOTDIR) && options_.handler) return false;
     Answer(StatusForErrno(err), req, ctx, out);
   } else {
-    ServeOpened(req, ctx, url, std::move(file), out);
+    ServeOpened(req, ctx, url, std::move(file), st, out);
   }
   return true;
 }
 
 void StaticFiles::ServeOpened(const Request& req, const ReplyContext& ctx, const UrlPath& url, UniqueFd file,
-                              Reply* out) const {
-  struct stat st {};
-  if (fstat(file.get(), &st) != 0) return Answer(500, req, ctx, out);
+                              struct stat st, Reply* out) const {
   std::string name = url.relative;
 
   if (S_ISDIR(st.st_mode)) {
@@ -176,18 +181,23 @@ void StaticFiles::ServeOpened(const Request& req, const ReplyContext& ctx, const
     for (const std::string& index : options_.index) {
       const std::string candidate = url.relative.empty() ? index : url.relative + "/" + index;
       UniqueFd f;
-      if (int err = OpenBeneath(candidate, &f)) {
+      struct stat fst {};
+      if (int err = OpenFile(candidate, &f, &fst)) {
         if (err == ENOENT) continue;
         return Answer(StatusForErrno(err), req, ctx, out);
       }
-      if (fstat(f.get(), &st) != 0) return Answer(500, req, ctx, out);
-      if (!S_ISREG(st.st_mode)) continue;
+      if (!S_ISREG(fst.st_mode)) continue;
+      st = fst;
       file = std::move(f);
       name = candidate;
       found = true;
       break;
     }
-    if (!found) return Answer(403, req, ctx, out);  // no index, and listings are not built yet
+    if (!found) {
+      if (!options_.listing) return Answer(403, req, ctx, out);
+      if (req.method != "GET" && req.method != "HEAD") return Answer(405, req, ctx, out, "Allow: GET, HEAD\r\n");
+      return ServeListing(req, ctx, url, std::move(file), out);
+    }
   } else if (!S_ISREG(st.st_mode)) {
     return Answer(403, req, ctx, out);
   } else if (url.trailing_slash) {
@@ -198,8 +208,10 @@ void StaticFiles::ServeOpened(const Request& req, const ReplyContext& ctx, const
   Serve(req, ctx, std::move(file), st, name, out);
 }
 
-void StaticFiles::Serve(const Request& req, const ReplyContext& ctx, UniqueFd file, const struct stat& st,
+void StaticFiles::Serve(const Request& req, const ReplyContext& ctx, UniqueFd file, struct stat st,
                         std::string_view name, Reply* out) const {
+  const std::string path = "/" + std::string(name);  // what cache and header rules match
+  const char* encoding = options_.precompressed ? PickEncoded(req, name, &file, &st) : nullptr;
   const std::string etag = MakeEtag(st);
   const time_t mtime = st.st_mtim.tv_sec;
   const std::string last_modified = FormatHttpDate(mtime);
@@ -225,11 +237,13 @@ void StaticFiles::Serve(const Request& req, const ReplyContext& ctx, UniqueFd fi
     ResponseHead head(304, ctx.date);
     head.Add("ETag", etag);
     head.Add("Last-Modified", last_modified);
+    if (options_.precompressed) head.Add("Vary", "Accept-Encoding");
+    AddRuleHeaders(options_, path, true, &head);
     out->memory = head.Finish(ctx.keep_alive, http10);
     return;
   }
 
-  ByteRange range{0, size ? size - 1 : 0};
+  std::vector<ByteRange> ranges;
   RangeKind kind = RangeKind::kNone;
   const std::string* range_header = req.method == "GET" ? req.Header("range") : nullptr;
   if (range_header) {
@@ -238,40 +252,43 @@ void StaticFiles::Serve(const Request& req, const ReplyContext& ctx, UniqueFd fi
       const std::string_view ir = TrimOws(*v);
       honour = ir.empty() ? false : ir[0] == '"' ? ir == etag : ParseHttpDate(ir) == mtime;
     }
-    if (honour) kind = ParseRange(*range_header, size, &range);
+    // An encoded variant gets single ranges only: a multipart body under Content-Encoding
+    // would read as an encoded multipart, so several ranges there get the whole variant.
+    if (honour) kind = ParseRanges(*range_header, size, encoding ? 1 : options_.max_ranges, &ranges);
   }
   if (kind == RangeKind::kUnsatisfiable) {
     const std::string extra = "Content-Range: bytes */" + std::to_string(size) + "\r\n";
     return Answer(416, req, ctx, out, extra);
   }
+  const bool partial = kind == RangeKind::kSatisfiable;
+  const std::string content_type = ContentTypeFor(name);
 
-  const uint64_t length = size == 0 ? 0 : range.last - range.first + 1;
-  ResponseHead head(kind == RangeKind::kSingle ? 206 : 200, ctx.date);
-  head.Add("Content-Type", ContentTypeFor(name));
+  ResponseHead head(partial ? 206 : 200, ctx.date);
+  if (partial && ranges.size() > 1) {
+    head.Add("Last-Modified", last_modified);
+    head.Add("ETag", etag);
+    head.Add("Accept-Ranges", "bytes");
+    if (options_.precompressed) head.Add("Vary", "Accept-Encoding");
+    AddRuleHeaders(options_, path, false, &head);
+    if (!ServeMultipart(req, std::move(file), ranges, size, content_type, std::move(head), ctx, out))
+      return Answer(500, req, ctx, out);
+    return;
+  }
+  const ByteRange range = partial ? ranges[0] : ByteRange{0, size ? size - 1 : 0};
+  const uint64_t length = size == 0 ? 0 : range.length();
+  head.Add("Content-Type", content_type);
+  if (encoding) head.Add("Content-Encoding", encoding);
   head.AddLength(length);
   head.Add("Last-Modified", last_modified);
   head.Add("ETag", etag);
   head.Add("Accept-Ranges", "bytes");
-  if (kind == RangeKind::kSingle)
+  if (options_.precompressed) head.Add("Vary", "Accept-Encoding");
+  if (partial)
     head.Add("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" + std::to_string(size));
+  AddRuleHeaders(options_, path, false, &head);
   out->memory = head.Finish(ctx.keep_alive, http10);
   if (req.head_only() || length == 0) return;
-
-  if (length > options_.small_file_max) {
-    out->file = std::move(file);
-    out->offset = range.first;
-    out->length = length;
-    return;
-  }
-  const size_t head_size = out->memory.size();
-  out->memory.resize(head_size + length);
-  size_t done = 0;
-  while (done < length) {
-    const ssize_t n = pread(file.get(), &out->memory[head_size + done], length - done, static_cast<off_t>(range.first + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Answer(500, req, ctx, out);  // shrank or failed under us
-    done += static_cast<size_t>(n);
-  }
+  if (!AttachBody(std::move(file), range.first, length, out)) return Answer(500, req, ctx, out);
 }
 
 }  // namespace kserver

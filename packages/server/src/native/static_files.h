@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "http_parser.h"
 #include "options.h"
+#include "response.h"
 #include "status.h"
 #include "unique_fd.h"
 #include "url_path.h"
@@ -22,12 +24,26 @@ struct Reply {
   kevent::UniqueFd file;
   uint64_t offset = 0;
   uint64_t length = 0;
+  // Sent after the file range, in order (a large multipart/byteranges body): each piece's
+  // memory, then its own file range when it has a file.
+  struct Piece {
+    std::string memory;
+    kevent::UniqueFd file;
+    uint64_t offset = 0;
+    uint64_t length = 0;
+  };
+  std::vector<Piece> more;
 };
+
+// Appends `length` bytes of `fd` from `offset` to `out`; false if the file failed or shrank.
+bool ReadAt(int fd, uint64_t offset, uint64_t length, std::string* out);
 
 struct ReplyContext {
   std::string_view date;
   bool keep_alive;
 };
+
+struct ByteRange;
 
 class StaticFiles {
  public:
@@ -40,13 +56,34 @@ class StaticFiles {
  private:
   // 0 or errno. Never resolves outside the root; with follow_symlinks off, no symlink at all.
   int OpenBeneath(const std::string& relative, kevent::UniqueFd* out) const;
+  // Every lookup of a file or directory goes through here (the request's path, index files,
+  // precompressed siblings, error pages, listed directories): 0 or errno.
+  int OpenFile(const std::string& relative, kevent::UniqueFd* fd, struct stat* st) const;
   void ServeOpened(const Request& req, const ReplyContext& ctx, const UrlPath& url, kevent::UniqueFd file,
-                   Reply* out) const;
-  void Serve(const Request& req, const ReplyContext& ctx, kevent::UniqueFd file, const struct stat& st,
+                   struct stat st, Reply* out) const;
+  void Serve(const Request& req, const ReplyContext& ctx, kevent::UniqueFd file, struct stat st,
              std::string_view name, Reply* out) const;
+  // The body: read into memory when small, else left to sendfile. False if reading failed.
+  bool AttachBody(kevent::UniqueFd file, uint64_t offset, uint64_t length, Reply* out) const;
+
+  // error_pages.cc: an error status, with the configured page as its body when there is one.
+  void Answer(int status, const Request& req, const ReplyContext& ctx, Reply* out, std::string_view extra = {}) const;
+  bool ErrorPage(int status, const std::string& page, const Request& req, const ReplyContext& ctx,
+                 std::string_view extra, Reply* out) const;
+  // precompressed.cc: swaps `file`/`st` for name.br or name.gz when the request accepts it;
+  // returns the Content-Encoding, or nullptr for the file itself.
+  const char* PickEncoded(const Request& req, std::string_view name, kevent::UniqueFd* file, struct stat* st) const;
+  // listing.cc: the HTML index of the directory `dir`.
+  void ServeListing(const Request& req, const ReplyContext& ctx, const UrlPath& url, kevent::UniqueFd dir,
+                    Reply* out) const;
+  // multipart.cc: 206 multipart/byteranges; `head` holds the status line and the headers
+  // every part shares the description of.
+  bool ServeMultipart(const Request& req, kevent::UniqueFd file, const std::vector<ByteRange>& ranges, uint64_t size,
+                      std::string_view content_type, ResponseHead head, const ReplyContext& ctx, Reply* out) const;
 
   const Options& options_;
   kevent::UniqueFd root_;
+  std::string boundary_;  // multipart/byteranges, random per engine
 };
 
 }  // namespace kserver
