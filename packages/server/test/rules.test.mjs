@@ -17,6 +17,8 @@ const env = useSiteServer({
     { match: '/**', headers: { 'X-Frame-Options': 'DENY', 'Content-Length': '1', Connection: 'x' } },
     { match: '*.html', headers: { 'Content-Security-Policy': "default-src 'self'", 'Content-Language': 'en' } },
     { match: '/assets/*.js', headers: { 'X-Asset': 'yes' } },
+    { match: '/**/v1.txt', headers: { 'X-Any-Depth': '1' } },
+    { match: 'assets/sub/*', headers: { 'X-Sub': '1' } },
   ],
 });
 
@@ -26,6 +28,7 @@ before(() => {
   writeFileSync(path.join(env.site.root, 'assets', 'sub', 'deep.js'), 'deep()\n');
   writeFileSync(path.join(env.site.root, 'assets', 'sub', 'x.css'), 'x{}\n');
   writeFileSync(path.join(env.site.root, 'v1.txt'), 'v1\n');
+  writeFileSync(path.join(env.site.root, 'assets', 'sub', 'v1.txt'), 'v1\n');
   writeFileSync(path.join(env.site.root, 'v10.txt'), 'v10\n');
 });
 
@@ -71,6 +74,14 @@ test('every matching header rule adds its headers; * stays within a segment', as
   assert.equal(html.headers['x-frame-options'], 'DENY');
   assert.equal(html.headers['content-security-policy'], "default-src 'self'");
   assert.equal(html.headers['content-language'], 'en');
+});
+
+test("'**/' also matches no segment; a pattern with '/' but no leading '/' is rooted", async () => {
+  assert.equal((await get(env.port, '/v1.txt')).headers['x-any-depth'], '1');
+  assert.equal((await get(env.port, '/assets/sub/v1.txt')).headers['x-any-depth'], '1');
+  assert.equal((await get(env.port, '/v10.txt')).headers['x-any-depth'], undefined);
+  assert.equal((await get(env.port, '/assets/sub/v1.txt')).headers['x-sub'], '1');
+  assert.equal((await get(env.port, '/assets/app.js')).headers['x-sub'], undefined);
 });
 
 test('a directory URL is matched by the index file it serves', async () => {
