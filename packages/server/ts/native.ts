@@ -1,6 +1,6 @@
 // Loads the compiled kevent_server addon (packages/server/build/Release).
 import { createRequire } from 'node:module';
-import type { ResolvedOptions } from './options.js';
+import type { AccessLogEntry, ResolvedOptions } from './options.js';
 
 export interface ThreadStats {
   /** Connections this I/O thread accepted since start. */
@@ -11,6 +11,8 @@ export interface ThreadStats {
   acceptPauses: number;
   /** Times it stepped out of accepting while holding well over its share of connections. */
   balancePauses: number;
+  /** Access log records dropped because JS fell behind by more than accessLogLimit. */
+  accessLogDropped: number;
 }
 
 export interface NativeEngine {
@@ -21,7 +23,11 @@ export interface NativeEngine {
 }
 
 interface Addon {
-  NativeEngine: new (options: ResolvedOptions, dispatch?: (batch: never[]) => void) => NativeEngine;
+  NativeEngine: new (
+    options: ResolvedOptions,
+    dispatch?: (batch: never[]) => void,
+    accessLog?: (entries: AccessLogEntry[]) => void,
+  ) => NativeEngine;
 }
 
 const require = createRequire(import.meta.url);
