@@ -71,6 +71,26 @@ test('static 200, 304, 404 and HEAD: every field of each entry', async () => {
   }
 });
 
+test('quotes, backslashes, tabs and non-ASCII bytes in logged fields arrive intact', async () => {
+  const s = await logged();
+  try {
+    const agent = 'probe "quoted" \\ back\tslash';
+    const head = Buffer.concat([
+      Buffer.from(`GET /digits.txt?q=%22x%22 HTTP/1.1\r\nHost: t\r\nUser-Agent: ${agent}\r\nReferer: http://r.test/`),
+      Buffer.from('caf\u00e9', 'utf8'), // UTF-8 bytes (obs-text on the wire) read back as text
+      Buffer.from('\r\nConnection: close\r\n\r\n'),
+    ]);
+    await raw(s.port, head);
+    const [entry] = await s.until(1);
+    assert.equal(entry.userAgent, agent);
+    assert.equal(entry.referer, 'http://r.test/caf\u00e9');
+    assert.equal(entry.url, '/digits.txt?q=%22x%22');
+    assert.equal(entry.status, 200);
+  } finally {
+    await s.engine.stop();
+  }
+});
+
 test('error responses are logged: a 400 for bad framing, a 414', async () => {
   const s = await logged({ maxRequestLine: 64 });
   try {

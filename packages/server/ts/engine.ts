@@ -58,11 +58,12 @@ export class Engine {
   }
 }
 
-// The native side calls it from a thread-safe function, where a throw would be fatal.
+// The native side calls it from a thread-safe function, where a throw would be fatal. A batch
+// arrives as JSON: one string crossing, and JSON.parse builds the entries.
 function guardAccessLog(log: (entries: AccessLogEntry[]) => void, onError: (err: unknown) => void) {
-  return (entries: AccessLogEntry[]) => {
+  return (json: string) => {
     try {
-      const result: unknown = log(entries);
+      const result: unknown = log(JSON.parse(json) as AccessLogEntry[]);
       // An async logger's rejection would otherwise be an unhandled rejection, which is fatal.
       if (result instanceof Promise) result.catch(onError);
     } catch (err) {

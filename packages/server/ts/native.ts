@@ -1,6 +1,6 @@
 // Loads the compiled kevent_server addon (packages/server/build/Release).
 import { createRequire } from 'node:module';
-import type { AccessLogEntry, ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from './options.js';
 
 export interface ThreadStats {
   /** Connections this I/O thread accepted since start. */
@@ -26,7 +26,8 @@ interface Addon {
   NativeEngine: new (
     options: ResolvedOptions,
     dispatch?: (batch: never[]) => void,
-    accessLog?: (entries: AccessLogEntry[]) => void,
+    /** Gets each batch as a JSON array of AccessLogEntry. */
+    accessLog?: (json: string) => void,
   ) => NativeEngine;
 }
 

@@ -32,6 +32,58 @@ std::string HeaderOr(const Request* req, std::string_view name) {
 }
 }  // namespace
 
+namespace {
+void AppendJsonString(std::string_view s, std::string* out) {
+  static const char kHex[] = "0123456789abcdef";
+  *out += '"';
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      *out += '\\';
+      *out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      *out += "\\u00";
+      *out += kHex[u >> 4];
+      *out += kHex[u & 15];
+    } else {
+      *out += c;  // bytes >= 0x80 pass through; invalid UTF-8 becomes U+FFFD when JS reads the string
+    }
+  }
+  *out += '"';
+}
+}  // namespace
+
+std::string AccessBatchJson(const AccessBatch& batch) {
+  std::string out;
+  out.reserve(batch.records.size() * 200);
+  out += '[';
+  const std::string thread = std::to_string(batch.thread);
+  for (const AccessRecord& r : batch.records) {
+    if (out.size() > 1) out += ',';
+    out += "{\"time\":";
+    out += std::to_string(r.time_ms);
+    out += ",\"remoteAddress\":";
+    AppendJsonString(r.remote, &out);
+    out += ",\"method\":";
+    AppendJsonString(r.method, &out);
+    out += ",\"url\":";
+    AppendJsonString(r.url, &out);
+    out += r.http_minor == 0 ? ",\"httpVersion\":\"1.0\",\"status\":" : ",\"httpVersion\":\"1.1\",\"status\":";
+    out += std::to_string(r.status);
+    out += ",\"bytes\":";
+    out += std::to_string(r.bytes);
+    out += ",\"referer\":";
+    AppendJsonString(r.referer, &out);
+    out += ",\"userAgent\":";
+    AppendJsonString(r.user_agent, &out);
+    out += ",\"thread\":";
+    out += thread;
+    out += '}';
+  }
+  out += ']';
+  return out;
+}
+
 void AccessLog::Open(uint64_t conn, int fd) {
   PeerAddress peer;
   if (GetPeerAddress(fd, &peer)) peers_.emplace(conn, std::move(peer.address));

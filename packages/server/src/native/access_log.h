@@ -44,6 +44,10 @@ struct AccessBatch {
   std::shared_ptr<AccessBudget> budget;  // given back when JS has the records
 };
 
+// The batch as a JSON array of AccessLogEntry objects (ts/options.ts): one string crosses to
+// JS and JSON.parse builds the objects, far cheaper than one N-API call per field.
+std::string AccessBatchJson(const AccessBatch& batch);
+
 // Delivers a batch to JS, taking it (leaving null) on success; false when JS cannot take it.
 using AccessSink = std::function<bool(std::unique_ptr<AccessBatch>& batch)>;
 

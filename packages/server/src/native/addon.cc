@@ -2,7 +2,7 @@
 // stop(graceMs): Promise<void>, stats(): [...], respond(thread, answers) }. Options arrive
 // complete and validated from ts/options.ts; here they are only copied. `dispatch(batch)`
 // receives the requests static files do not take, one call per I/O thread batch;
-// `accessLog(entries)` the finished responses, one call per I/O thread batch too.
+// `accessLog(json)` the finished responses as a JSON array, one call per I/O thread batch too.
 #include <napi.h>
 
 #include <cstdlib>
@@ -169,28 +169,12 @@ void CallDispatch(Napi::Env env, Napi::Function dispatch, void* /*context*/, Dyn
 
 using DispatchFn = Napi::TypedThreadSafeFunction<void, DynamicBatch, CallDispatch>;
 
-// On the JS thread: one access log batch becomes one array of AccessLogEntry and one call.
+// On the JS thread: one access log batch becomes one JSON string and one call.
 void CallAccessLog(Napi::Env env, Napi::Function log, void* /*context*/, AccessBatch* raw) {
   std::unique_ptr<AccessBatch> batch(raw);
   batch->budget->in_flight.fetch_sub(batch->records.size(), std::memory_order_relaxed);
   if (!env || !log) return;  // torn down
-  Napi::Array list = Napi::Array::New(env, batch->records.size());
-  uint32_t i = 0;
-  for (const AccessRecord& r : batch->records) {
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("time", Napi::Number::New(env, static_cast<double>(r.time_ms)));
-    o.Set("remoteAddress", Napi::String::New(env, r.remote));
-    o.Set("method", Napi::String::New(env, r.method));
-    o.Set("url", Napi::String::New(env, r.url));
-    o.Set("httpVersion", Napi::String::New(env, r.http_minor == 0 ? "1.0" : "1.1"));
-    o.Set("status", Napi::Number::New(env, r.status));
-    o.Set("bytes", Napi::Number::New(env, static_cast<double>(r.bytes)));
-    o.Set("referer", Napi::String::New(env, r.referer));
-    o.Set("userAgent", Napi::String::New(env, r.user_agent));
-    o.Set("thread", Napi::Number::New(env, batch->thread));
-    list.Set(i++, o);
-  }
-  log.Call({list});
+  log.Call({Napi::String::New(env, AccessBatchJson(*batch))});
 }
 
 using AccessLogFn = Napi::TypedThreadSafeFunction<void, AccessBatch, CallAccessLog>;
