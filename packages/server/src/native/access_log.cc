@@ -56,28 +56,28 @@ void AppendJsonString(std::string_view s, std::string* out) {
 std::string AccessBatchJson(const AccessBatch& batch) {
   std::string out;
   out.reserve(batch.records.size() * 200);
-  out += '[';
   const std::string thread = std::to_string(batch.thread);
+  auto text = [&out](const char* key, std::string_view value) {
+    out += key;
+    AppendJsonString(value, &out);
+  };
+  auto number = [&out](const char* key, std::string_view value) {
+    out += key;
+    out += value;
+  };
+  out += '[';
   for (const AccessRecord& r : batch.records) {
     if (out.size() > 1) out += ',';
-    out += "{\"time\":";
-    out += std::to_string(r.time_ms);
-    out += ",\"remoteAddress\":";
-    AppendJsonString(r.remote, &out);
-    out += ",\"method\":";
-    AppendJsonString(r.method, &out);
-    out += ",\"url\":";
-    AppendJsonString(r.url, &out);
-    out += r.http_minor == 0 ? ",\"httpVersion\":\"1.0\",\"status\":" : ",\"httpVersion\":\"1.1\",\"status\":";
-    out += std::to_string(r.status);
-    out += ",\"bytes\":";
-    out += std::to_string(r.bytes);
-    out += ",\"referer\":";
-    AppendJsonString(r.referer, &out);
-    out += ",\"userAgent\":";
-    AppendJsonString(r.user_agent, &out);
-    out += ",\"thread\":";
-    out += thread;
+    number("{\"time\":", std::to_string(r.time_ms));
+    text(",\"remoteAddress\":", r.remote);
+    text(",\"method\":", r.method);
+    text(",\"url\":", r.url);
+    text(",\"httpVersion\":", r.http_minor == 0 ? "1.0" : "1.1");
+    number(",\"status\":", std::to_string(r.status));
+    number(",\"bytes\":", std::to_string(r.bytes));
+    text(",\"referer\":", r.referer);
+    text(",\"userAgent\":", r.user_agent);
+    number(",\"thread\":", thread);
     out += '}';
   }
   out += ']';
