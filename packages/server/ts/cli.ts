@@ -207,10 +207,20 @@ async function main(): Promise<void> {
     return exit(1);
   }
 
+  // Entries dropped because the log fell behind are said out loud, at most every 10 s.
+  let dropped = 0;
+  const reportDrops = () => {
+    const now = engine.stats().reduce((n, t) => n + t.accessLogDropped, 0);
+    if (now > dropped) log.warn({ accessLogDropped: now, since: now - dropped }, 'access log fell behind: entries dropped');
+    dropped = Math.max(dropped, now);
+  };
+  if (access) setInterval(reportDrops, 10000).unref();
+
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
+    if (access) reportDrops();
     log.info({ signal, grace }, 'stopping: no new connections, finishing in-flight responses');
     engine.stop({ grace }).then(
       // The last access log batches are queued before the threads end; let them land.
