@@ -204,13 +204,16 @@ test('JS blocked: past accessLogLimit entries are dropped and counted, never que
   const burst = 600;
   const s = await logged({ accessLogLimit: limit });
   try {
-    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const flag = new Int32Array(new SharedArrayBuffer(8));
     const worker = new Worker(new URL('../testing/burst-worker.mjs', import.meta.url), {
       workerData: { port: s.port, count: burst, target: '/digits.txt', flag },
     });
     await once(worker, 'online');
-    // The main thread, which runs the logger, stays blocked until every response is out
-    // (bounded by 15 s): the engine must keep answering and stop queueing for it.
+    // The main thread, which runs the logger, lets the burst start and stays blocked until
+    // every response is out (bounded by 15 s): the engine must keep answering and stop
+    // queueing for it.
+    Atomics.store(flag, 1, 1);
+    Atomics.notify(flag, 1);
     Atomics.wait(flag, 0, 0, 15000);
     assert.equal(Atomics.load(flag, 0), burst, 'every request answered while JS was blocked');
     await worker.terminate();
@@ -221,8 +224,9 @@ test('JS blocked: past accessLogLimit entries are dropped and counted, never que
     assert.ok(s.entries().length <= limit, `${s.entries().length} delivered, limit ${limit}`);
     assert.ok(dropped() >= burst - limit);
     // Once JS catches up, logging resumes.
+    const seen = s.entries().length;
     await fetch(`http://127.0.0.1:${s.port}/style.css`).then((r) => r.text());
-    const log = await s.until(s.entries().length + 1);
+    const log = await s.until(seen + 1);
     assert.equal(log.at(-1).url, '/style.css');
   } finally {
     await s.engine.stop();

@@ -1,10 +1,12 @@
 // A worker thread that sends `count` pipelined GETs of `target` on one keep-alive connection
 // and waits for every response, so the main thread can stay blocked (Atomics.wait) meanwhile.
-// workerData: { port, count, target, flag }; sets flag[0] = responses seen and notifies.
+// workerData: { port, count, target, flag }. Starts once flag[1] is set (so the main thread
+// can be blocked before the first request); sets flag[0] = responses seen and notifies.
 import net from 'node:net';
 import { workerData } from 'node:worker_threads';
 
 const { port, count, target, flag } = workerData;
+Atomics.wait(flag, 1, 0, 15000);
 const sock = net.connect(port, '127.0.0.1');
 let text = '';
 let seen = 0;
