@@ -91,6 +91,26 @@ test('quotes, backslashes, tabs and non-ASCII bytes in logged fields arrive inta
   }
 });
 
+test('bytes is the body sent: a range, several ranges, a large file by sendfile', async () => {
+  const s = await logged();
+  try {
+    const c = new Client(s.port);
+    await c.ready;
+    c.send(req('/digits.txt', 'Range: bytes=2-5\r\n'));
+    c.send(req('/digits.txt', 'Range: bytes=0-1,4-6,8-\r\n'));
+    c.send(req('/big.bin'));
+    c.send(req('/big.bin', 'Range: bytes=0-99999,200000-299999\r\n'), ['GET', 'GET', 'GET', 'GET']);
+    await c.until(4, 10000);
+    c.close();
+    const sent = c.responses().map((r) => Number(r.headers['content-length']));
+    const log = await s.until(4);
+    assert.deepEqual(log.map((e) => e.bytes), sent);
+    assert.equal(log[0].status, 206);
+  } finally {
+    await s.engine.stop();
+  }
+});
+
 test('error responses are logged: a 400 for bad framing, a 414', async () => {
   const s = await logged({ maxRequestLine: 64 });
   try {

@@ -186,8 +186,14 @@ void Connection::Dispatch(IoContext& ctx) {
   const bool keep = req_->keep_alive && !ctx.draining && (max == 0 || requests_ < max);
   Reply reply;
   if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep}, &reply)) {
-    if (ctx.access_log) ctx.access_log->Add(id_, req_.get(), reply.memory, reply.file.valid() ? reply.length : 0);
+    const size_t first = out_.size();
     EnqueueReply(std::move(reply));
+    if (ctx.access_log && first < out_.size()) {
+      // Counted from what was queued, so any shape of reply (file ranges, parts) adds up.
+      uint64_t after = 0;
+      for (size_t i = first + 1; i < out_.size(); ++i) after += out_[i].data.size() + out_[i].remaining;
+      ctx.access_log->Add(id_, req_.get(), out_[first].data, after);
+    }
   } else {
     HandToJs(keep, ctx);
   }
