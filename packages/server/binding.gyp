@@ -21,6 +21,7 @@
     {
       "target_name": "kevent_server",
       "sources": [
+        "src/native/access_log.cc",
         "src/native/addon.cc",
         "src/native/chunked.cc",
         "src/native/connection.cc",

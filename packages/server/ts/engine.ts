@@ -1,7 +1,7 @@
 // The public engine object: a typed, promise-shaped handle on the native engine.
 import { makeDispatch } from './handler.js';
 import { addon, type NativeEngine, type ThreadStats } from './native.js';
-import { resolveOptions, type EngineOptions, type ResolvedOptions } from './options.js';
+import { resolveOptions, type AccessLogEntry, type EngineOptions, type ResolvedOptions } from './options.js';
 
 export interface StopOptions {
   /** ms that in-flight responses may take to finish before connections are cut. Default 5000. */
@@ -18,7 +18,8 @@ export class Engine {
     this.options = Object.freeze(resolveOptions(options));
     const onError = options.onHandlerError ?? ((err: unknown) => console.error('kevent handler error:', err));
     const dispatch = options.handler ? makeDispatch(options.handler, () => this.#native, onError) : undefined;
-    this.#native = new addon.NativeEngine(this.options, dispatch as ((batch: never[]) => void) | undefined);
+    const accessLog = options.accessLog ? guardAccessLog(options.accessLog, onError) : undefined;
+    this.#native = new addon.NativeEngine(this.options, dispatch as ((batch: never[]) => void) | undefined, accessLog);
   }
 
   /** Binds and starts the I/O threads; resolves with the bound port. */
@@ -51,10 +52,24 @@ export class Engine {
     return `http://${host}:${this.#port}/`;
   }
 
-  /** Per I/O thread counters (accepted connections show how wake-one spreads the load). */
+  /** Per I/O thread counters (accepted connections show how wake-one spreads the load; access log drops). */
   stats(): ThreadStats[] {
     return this.#native.stats();
   }
+}
+
+// The native side calls it from a thread-safe function, where a throw would be fatal. A batch
+// arrives as JSON: one string crossing, and JSON.parse builds the entries.
+function guardAccessLog(log: (entries: AccessLogEntry[]) => void, onError: (err: unknown) => void) {
+  return (json: string) => {
+    try {
+      const result: unknown = log(JSON.parse(json) as AccessLogEntry[]);
+      // An async logger's rejection would otherwise be an unhandled rejection, which is fatal.
+      if (result instanceof Promise) result.catch(onError);
+    } catch (err) {
+      onError(err);
+    }
+  };
 }
 
 export function createEngine(options: EngineOptions): Engine {

@@ -4,3 +4,4 @@ export type {
 } from './options.js';
 export type { ThreadStats } from './native.js';
 export type { EngineRequest, EngineResponse, RequestHandler } from './handler.js';
+export type { ServeConfig } from './config.js';

@@ -11,6 +11,8 @@ export interface ThreadStats {
   acceptPauses: number;
   /** Times it stepped out of accepting while holding well over its share of connections. */
   balancePauses: number;
+  /** Access log records dropped because JS fell behind by more than accessLogLimit. */
+  accessLogDropped: number;
 }
 
 export interface NativeEngine {
@@ -21,7 +23,12 @@ export interface NativeEngine {
 }
 
 interface Addon {
-  NativeEngine: new (options: ResolvedOptions, dispatch?: (batch: never[]) => void) => NativeEngine;
+  NativeEngine: new (
+    options: ResolvedOptions,
+    dispatch?: (batch: never[]) => void,
+    /** Gets each batch as a JSON array of AccessLogEntry. */
+    accessLog?: (json: string) => void,
+  ) => NativeEngine;
 }
 
 const require = createRequire(import.meta.url);

@@ -50,7 +50,7 @@ export interface EngineOptions {
    * one, every request. Errors it throws or rejects with answer 500.
    */
   handler?: RequestHandler;
-  /** Called with errors from the handler (default: written to stderr). */
+  /** Called with errors from the handler and the accessLog function (default: written to stderr). */
   onHandlerError?: (err: unknown) => void;
   /** Address to bind. Default '127.0.0.1'. */
   host?: string;
@@ -84,8 +84,17 @@ export interface EngineOptions {
   fileCacheEntries?: number;
   /** ms after which a cached file is checked again even without an inotify event. Default 1000. */
   fileCacheTtl?: number;
-  /** Receives finished responses in batches, off the I/O threads. Default: no access log. */
+  /**
+   * Receives finished responses in batches, off the I/O threads: one call per I/O thread loop
+   * turn (or per 1024 records), never per request. Errors it throws go to onHandlerError.
+   * Default: no access log.
+   */
   accessLog?: (entries: AccessLogEntry[]) => void;
+  /**
+   * Access log records handed to JS and not yet delivered (JS busy) before new ones are
+   * dropped and counted in stats().accessLogDropped; the I/O threads never wait. Default 65536.
+   */
+  accessLogLimit?: number;
   /** Bodies up to this many bytes go from memory; larger ones by sendfile. Default 65536. */
   smallFileMax?: number;
   /** Longest request line (414). Default 8192. */
@@ -132,6 +141,7 @@ const DEFAULTS: Omit<ResolvedOptions, 'root' | 'threads'> = {
   maxRanges: 16,
   fileCacheEntries: 1024,
   fileCacheTtl: 1000,
+  accessLogLimit: 65536,
   smallFileMax: 64 * 1024,
   maxRequestLine: 8 * 1024,
   maxHeaderSize: 16 * 1024,
@@ -150,7 +160,7 @@ const DEFAULTS: Omit<ResolvedOptions, 'root' | 'threads'> = {
 const INTEGER_KEYS = [
   'port', 'threads', 'backlog', 'smallFileMax', 'maxRequestLine', 'maxHeaderSize', 'maxHeaders', 'maxBodySize',
   'maxChunkExtension', 'maxRequestsPerConnection', 'maxConnections', 'headerTimeout', 'bodyTimeout', 'idleTimeout',
-  'sendTimeout', 'lingerTimeout', 'maxRanges', 'fileCacheEntries', 'fileCacheTtl',
+  'sendTimeout', 'lingerTimeout', 'maxRanges', 'fileCacheEntries', 'fileCacheTtl', 'accessLogLimit',
 ] as const;
 
 function invalid(message: string): never {

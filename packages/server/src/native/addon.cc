@@ -1,7 +1,8 @@
-// N-API surface: class NativeEngine { constructor(options, dispatch?), start(): port,
+// N-API surface: class NativeEngine { constructor(options, dispatch?, accessLog?), start(): port,
 // stop(graceMs): Promise<void>, stats(): [...], respond(thread, answers) }. Options arrive
 // complete and validated from ts/options.ts; here they are only copied. `dispatch(batch)`
-// receives the requests static files do not take, one call per I/O thread batch.
+// receives the requests static files do not take, one call per I/O thread batch;
+// `accessLog(json)` the finished responses as a JSON array, one call per I/O thread batch too.
 #include <napi.h>
 
 #include <cstdlib>
@@ -99,6 +100,7 @@ Options ReadOptions(const Napi::Object& o) {
   ReadNumber(o, "maxRanges", &opt.max_ranges);
   ReadNumber(o, "fileCacheEntries", &opt.file_cache_entries);
   ReadNumber(o, "fileCacheTtl", &opt.file_cache_ttl_ms);
+  ReadNumber(o, "accessLogLimit", &opt.access_log_limit);
   ReadRules(o, &opt);
   ReadNumber(o, "maxRequestLine", &opt.max_request_line);
   ReadNumber(o, "maxHeaderSize", &opt.max_header_size);
@@ -167,6 +169,16 @@ void CallDispatch(Napi::Env env, Napi::Function dispatch, void* /*context*/, Dyn
 
 using DispatchFn = Napi::TypedThreadSafeFunction<void, DynamicBatch, CallDispatch>;
 
+// On the JS thread: one access log batch becomes one JSON string and one call.
+void CallAccessLog(Napi::Env env, Napi::Function log, void* /*context*/, AccessBatch* raw) {
+  std::unique_ptr<AccessBatch> batch(raw);
+  batch->budget->in_flight.fetch_sub(batch->records.size(), std::memory_order_relaxed);
+  if (!env || !log) return;  // torn down
+  log.Call({Napi::String::New(env, AccessBatchJson(*batch))});
+}
+
+using AccessLogFn = Napi::TypedThreadSafeFunction<void, AccessBatch, CallAccessLog>;
+
 std::string BytesOf(const Napi::Value& v) {
   if (v.IsBuffer()) {
     auto b = v.As<Napi::Buffer<char>>();
@@ -191,8 +203,10 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     }
     Options options = ReadOptions(info[0].As<Napi::Object>());
     options.handler = info.Length() > 1 && info[1].IsFunction();
+    options.access_log = info.Length() > 2 && info[2].IsFunction();
     engine_ = std::make_shared<Engine>(std::move(options));
     if (options.handler) dispatch_fn_ = Napi::Persistent(info[1].As<Napi::Function>());
+    if (options.access_log) access_fn_ = Napi::Persistent(info[2].As<Napi::Function>());
     // An engine still running when node exits is stopped (threads joined) before the
     // process tears down what they use.
     napi_add_env_cleanup_hook(info.Env(), StopAtExit, engine_.get());
@@ -224,8 +238,29 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     dispatch_.Release();
   }
 
+  // Like the dispatch function; the budget in the engine bounds its queue.
+  void OpenAccessLog(Napi::Env env) {
+    if (access_fn_.IsEmpty() || access_live_) return;
+    access_ = AccessLogFn::New(env, access_fn_.Value(), "kevent-server-access-log", 0, 1);
+    access_.Unref(env);
+    access_live_ = true;
+    AccessLogFn tsfn = access_;
+    engine_->SetAccessSink([tsfn](std::unique_ptr<AccessBatch>& batch) mutable {
+      if (tsfn.NonBlockingCall(batch.get()) != napi_ok) return false;
+      batch.release();  // CallAccessLog owns it now
+      return true;
+    });
+  }
+
+  void CloseAccessLog() {
+    if (!access_live_) return;
+    access_live_ = false;
+    access_.Release();
+  }
+
   Napi::Value Start(const Napi::CallbackInfo& info) {
     OpenDispatch(info.Env());
+    OpenAccessLog(info.Env());
     int port = 0;
     kevent::Status st = engine_->Start(&port);
     if (!st.ok()) return ThrowStatus(info.Env(), st);
@@ -241,6 +276,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     Ref();  // `this` must outlive the worker; released in the callback
     auto* worker = new StopWorker(info.Env(), engine_, grace < 0 ? 0 : grace, [this] {
       CloseDispatch();
+      CloseAccessLog();
       if (running_ref_) {
         running_ref_ = false;
         Unref();
@@ -262,6 +298,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       o.Set("connections", Napi::Number::New(env, stats[i].connections));
       o.Set("acceptPauses", Napi::Number::New(env, static_cast<double>(stats[i].accept_pauses)));
       o.Set("balancePauses", Napi::Number::New(env, static_cast<double>(stats[i].balance_pauses)));
+      o.Set("accessLogDropped", Napi::Number::New(env, static_cast<double>(stats[i].access_log_dropped)));
       out.Set(static_cast<uint32_t>(i), o);
     }
     return out;
@@ -302,6 +339,9 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::FunctionReference dispatch_fn_;
   DispatchFn dispatch_;
   bool dispatch_live_ = false;
+  Napi::FunctionReference access_fn_;
+  AccessLogFn access_;
+  bool access_live_ = false;
   bool running_ref_ = false;
 };
 

@@ -185,8 +185,18 @@ void Connection::Dispatch(IoContext& ctx) {
   const uint32_t max = ctx.options.max_requests_per_connection;
   const bool keep = req_->keep_alive && !ctx.draining && (max == 0 || requests_ < max);
   Reply reply;
-  if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep}, &reply)) EnqueueReply(std::move(reply));
-  else HandToJs(keep, ctx);
+  if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep}, &reply)) {
+    const size_t first = out_.size();
+    EnqueueReply(std::move(reply));
+    if (ctx.access_log && first < out_.size()) {
+      // Counted from what was queued, so any shape of reply (file ranges, parts) adds up.
+      uint64_t after = 0;
+      for (size_t i = first + 1; i < out_.size(); ++i) after += out_[i].data.size() + out_[i].remaining;
+      ctx.access_log->Add(id_, req_.get(), out_[first].data, after);
+    }
+  } else {
+    HandToJs(keep, ctx);
+  }
   req_.reset();
   phase_ = Phase::kIdle;
   deadline_ = ctx.now + ctx.options.idle_timeout_ms;
@@ -200,6 +210,7 @@ void Connection::HandToJs(bool keep, IoContext& ctx) {
   hold.keep_alive = keep;
   hold.http10 = req_->http_minor == 0;
   hold.head_only = req_->head_only();
+  if (ctx.access_log) ctx.access_log->Hold(id_, hold.seq, *req_);
   ctx.outbox->push_back(DynamicRequest{id_, hold.seq, std::move(req_->method), std::move(req_->target),
                                        std::move(req_->headers), std::move(req_->content), req_->http_minor});
   out_.push_back(std::move(hold));
@@ -243,6 +254,7 @@ bool Connection::Complete(DynamicResponse& response, IoContext& ctx) {
   if (!bodyless) head.AddLength(response.body.size());
   it->data = head.Finish(it->keep_alive, it->http10);
   if (!bodyless && !it->head_only) it->data += response.body;
+  if (ctx.access_log) ctx.access_log->Answered(id_, response.seq, status, bodyless || it->head_only ? 0 : response.body.size());
   it->pending = false;
   out_bytes_ += it->data.size();
   --awaiting_js_;
@@ -251,7 +263,9 @@ bool Connection::Complete(DynamicResponse& response, IoContext& ctx) {
 
 void Connection::Fail(int status, IoContext& ctx) {
   // The head could not be trusted, so neither can anything after it on this connection.
-  Enqueue(SimpleResponse(status, ctx.date, false, false, false));
+  std::string bytes = SimpleResponse(status, ctx.date, false, false, false);
+  if (ctx.access_log) ctx.access_log->Add(id_, req_.get(), bytes, 0);
+  Enqueue(std::move(bytes));
   close_after_flush_ = true;
   must_linger_ = true;
 }

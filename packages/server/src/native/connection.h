@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "access_log.h"
 #include "chunked.h"
 #include "dynamic.h"
 #include "http_parser.h"
@@ -25,6 +26,7 @@ struct IoContext {
   bool draining = false;
   char* scratch;      // recv buffer of kScratchBytes
   std::vector<DynamicRequest>* outbox;  // requests for the JS handler, sent once per loop turn
+  AccessLog* access_log = nullptr;      // set only when the access log is on
   static constexpr size_t kScratchBytes = 64 * 1024;
 };
 

@@ -27,6 +27,11 @@ class Engine {
   std::vector<ThreadStats> Stats();
   // Set before Start when a JS handler exists.
   void SetDispatcher(Dispatcher dispatcher) { dispatcher_ = std::move(dispatcher); }
+  // Set before Start when options.access_log is on.
+  void SetAccessSink(AccessSink sink) {
+    shared_.access_sink = std::move(sink);
+    shared_.access_budget = std::make_shared<AccessBudget>(options_.access_log_limit);
+  }
   // From the JS thread: the handler's answers for I/O thread `thread`.
   void Respond(int thread, std::vector<DynamicResponse> responses);
   bool running() const { return !threads_.empty(); }

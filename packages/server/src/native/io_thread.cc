@@ -57,7 +57,12 @@ IoThread::IoThread(int index, const Options& options, const StaticFiles& files, 
       scratch_(new char[IoContext::kScratchBytes]),
       ctx_{options, files, std::string(), 0, false, scratch_.get(), &outbox_},
       dispatcher_(dispatcher),
-      tick_ms_(TickFor(options)) {}
+      tick_ms_(TickFor(options)) {
+  if (options.access_log && shared.access_budget) {
+    access_log_ = std::make_unique<AccessLog>(index, &shared.access_sink, shared.access_budget);
+    ctx_.access_log = access_log_.get();
+  }
+}
 
 IoThread::~IoThread() { Join(); }
 
@@ -121,7 +126,8 @@ void IoThread::Join() {
 }
 
 ThreadStats IoThread::Stats() const {
-  return {accepted_.load(), live_.load(), accept_pauses_.load(), balance_pauses_.load()};
+  return {accepted_.load(), live_.load(), accept_pauses_.load(), balance_pauses_.load(),
+          access_log_ ? access_log_->dropped() : 0};
 }
 
 void IoThread::RefreshClock() {
@@ -188,7 +194,9 @@ void IoThread::Run() {
     RefreshClock();
     for (const Ukevent& ev : events) HandleEvent(ev);
     FlushOutbox();
+    if (access_log_) access_log_->Flush();
   }
+  if (access_log_) access_log_->Flush();
   ReleaseListener();  // also when the loop ended on an error: Engine::Stop waits for it
   // Past the grace period: whatever is still open is cut.
   while (!conns_.empty()) Close(conns_.begin()->first);
@@ -247,6 +255,7 @@ void IoThread::AcceptAll() {
     auto conn = std::make_unique<Connection>(std::move(sock), id, ctx_);
     conn->registered = KEVENT_SOCKET_RECV;
     conns_.emplace(id, std::move(conn));
+    if (access_log_) access_log_->Open(id, fd);
     shared_.connections.fetch_add(1, std::memory_order_relaxed);
     live_.fetch_add(1, std::memory_order_relaxed);
     accepted_.fetch_add(1, std::memory_order_relaxed);
@@ -292,6 +301,7 @@ void IoThread::Close(uint64_t id) {
   Status st;
   queue_->Ctl(KEVENT_CTL_REMOVE, &ev, nullptr, 1, &st);
   conns_.erase(it);
+  if (access_log_) access_log_->Forget(id);
   shared_.connections.fetch_sub(1, std::memory_order_relaxed);
   live_.fetch_sub(1, std::memory_order_relaxed);
 }

@@ -24,6 +24,8 @@ struct EngineShared {
   std::mutex mu;
   std::condition_variable cv;
   int listeners_released = 0;  // guarded by mu
+  AccessSink access_sink;      // set before Start when the access log is on
+  std::shared_ptr<AccessBudget> access_budget;
 };
 
 struct ThreadStats {
@@ -31,6 +33,7 @@ struct ThreadStats {
   uint32_t connections;
   uint64_t accept_pauses;   // EMFILE/ENFILE or max connections reached
   uint64_t balance_pauses;  // stepped out of accepting while over its share
+  uint64_t access_log_dropped;  // records JS had no room for
 };
 
 class IoThread {
@@ -76,6 +79,7 @@ class IoThread {
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   const Dispatcher* dispatcher_;
   std::vector<DynamicRequest> outbox_;
+  std::unique_ptr<AccessLog> access_log_;  // null when the log is off
   std::mutex inbox_mu_;
   std::vector<DynamicResponse> inbox_;  // guarded by inbox_mu_
   uint64_t next_id_ = 1;

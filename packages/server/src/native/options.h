@@ -44,6 +44,7 @@ struct Options {
   size_t file_cache_entries = 1024;  // per I/O thread; 0: no cache
   int file_cache_ttl_ms = 1000;
   bool access_log = false;  // set when JS passed an accessLog function
+  size_t access_log_limit = 65536;  // records handed to JS and not yet taken; past it, dropped
 
   size_t max_request_line = 8 * 1024;   // 414
   size_t max_header_size = 16 * 1024;   // 431 (whole header block, request line included)
