@@ -33,6 +33,7 @@
         "src/native/peer.cc",
         "src/native/response.cc",
         "src/native/static_files.cc",
+        "src/native/tcp_progress.cc",
         "src/native/url_path.cc",
         "../kevent-native/src/addon/errors.cc"
       ],

@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "aio_pool.h"
 #include "chunked.h"
 #include "dynamic.h"
 #include "http_parser.h"
@@ -25,6 +27,11 @@ struct IoContext {
   bool draining = false;
   char* scratch;      // recv buffer of kScratchBytes
   std::vector<DynamicRequest>* outbox;  // requests for the JS handler, sent once per loop turn
+  // File bodies go to the aio pool, off the I/O thread (a cold file's disk reads would stall
+  // every connection on it); completions come back to this thread's queue.
+  kevent::AioPool* aio = nullptr;
+  std::shared_ptr<kevent::Queue> queue;
+  std::unordered_map<uint64_t, uint64_t>* aio_jobs = nullptr;  // cookie -> connection id
   static constexpr size_t kScratchBytes = 64 * 1024;
 };
 
@@ -38,6 +45,8 @@ class Connection {
   bool OnTick(IoContext& ctx);
   // The JS handler's answer to one of this connection's requests.
   bool Complete(DynamicResponse& response, IoContext& ctx);
+  // The aio pool's KEVENT_AIO completion of this connection's file job.
+  bool OnFileSent(const kevent::Ukevent& done, IoContext& ctx);
 
   // KEVENT_SOCKET_RECV / _SEND bits the queue should watch; 0 means close it.
   uint32_t WantedEvents() const;
@@ -45,6 +54,7 @@ class Connection {
   int fd() const { return fd_.get(); }
   bool awaiting_js() const { return awaiting_js_ > 0; }
   uint64_t id() const { return id_; }
+  uint64_t aio_job() const { return aio_job_; }  // 0: none in flight
   uint32_t registered = 0;  // bits the queue watches now
 
  private:
@@ -55,6 +65,7 @@ class Connection {
     kevent::UniqueFd file;
     uint64_t offset = 0;
     uint64_t remaining = 0;
+    uint64_t acked = 0;   // the peer's tcpi_bytes_acked when last seen, while the pool sends
     bool uncork = false;  // the last piece of a corked head+file response
     // A place held for the JS handler's answer: nothing behind it is sent before it.
     bool pending = false;
@@ -74,13 +85,14 @@ class Connection {
   void EnqueueReply(Reply reply);
   // false: the peer is gone.
   bool Flush(IoContext& ctx);
+  bool StartFileJob(Segment& file, IoContext& ctx);
   // After a final response: close now, or half-close and drop input for a while so the
   // peer reads the response before any reset.
   bool Finish(IoContext& ctx);
   // Pipelined requests wait while this much is queued, a file is being sent, or JS owes
   // an answer (which keeps responses in order without a reorder buffer).
   bool Backlogged() const { return out_bytes_ > kBacklogBytes || has_file_ || awaiting_js_ > 0; }
-  bool Sendable() const { return !OutEmpty() && !out_[out_head_].pending; }
+  bool Sendable() const { return !OutEmpty() && !out_[out_head_].pending && aio_job_ == 0; }
   void HandToJs(bool keep, IoContext& ctx);
   void CompactInput();
   bool OutEmpty() const { return out_head_ == out_.size(); }
@@ -103,6 +115,7 @@ class Connection {
   size_t out_head_ = 0;
   size_t out_bytes_ = 0;
   bool has_file_ = false;
+  uint64_t aio_job_ = 0;  // the pool's cookie while it sends the front file segment
   uint32_t requests_ = 0;
   uint64_t next_seq_ = 1;
   uint32_t awaiting_js_ = 0;

@@ -49,6 +49,7 @@ class IoThread {
  private:
   void Run();
   void HandleEvent(const kevent::Ukevent& ev);
+  void HandleFileSent(const kevent::Ukevent& ev);
   void AcceptAll();
   void PauseAccepting(int64_t until);
   // Drops the listener from this queue for good and tells Engine::Stop.
@@ -74,6 +75,7 @@ class IoThread {
   kevent::UniqueFd reserve_;  // held while accepting; freed on EMFILE so requests can open files
   IoContext ctx_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
+  std::unordered_map<uint64_t, uint64_t> aio_jobs_;  // file jobs in flight: cookie -> connection id
   const Dispatcher* dispatcher_;
   std::vector<DynamicRequest> outbox_;
   std::mutex inbox_mu_;
