@@ -112,19 +112,63 @@ int SocketError(int fd) {
 
 }  // namespace
 
+namespace {
+// A KEVENT_INODE directory: one pointer in the registrations of every other type, which have
+// none. Reads as a (possibly empty) std::string.
+class OptionalPath {
+ public:
+  OptionalPath& operator=(const std::string& path) {
+    if (path.empty()) s_.reset();
+    else s_ = std::make_unique<std::string>(path);
+    return *this;
+  }
+  operator const std::string&() const { return s_ ? *s_ : Empty(); }
+  const char* c_str() const { return s_ ? s_->c_str() : ""; }
+
+ private:
+  static const std::string& Empty() {
+    static const std::string empty;
+    return empty;
+  }
+  std::unique_ptr<std::string> s_;
+};
+}  // namespace
+
 struct Queue::Registration {
   Ukevent uk;          // the request as added: type, id, event, req_flags, user, aux
-  std::string path;    // KEVENT_INODE directory
+  OptionalPath path;   // KEVENT_INODE directory
   uint64_t serial = 0;
   int fd = -1;         // watched fd of a socket/pipe/poll request
   UniqueFd owned;      // timerfd or (signals) eventfd
 };
 
-size_t Queue::KeyHash::operator()(const Key& k) const {
+size_t Queue::KeyHash::operator()(const Key& k) const noexcept {
   size_t h = std::hash<uint64_t>()(k.id) * 31 + k.type;
   h = h * 1000003 ^ std::hash<uint64_t>()(k.user);
-  if (!k.path.empty()) h ^= std::hash<std::string>()(k.path);
+  if (k.path && !k.path->empty()) h ^= std::hash<std::string>()(*k.path);
   return h;
+}
+
+void Queue::RegList::push_back(Registration* reg) {
+  if (size_ == 0 && cap_ == 1) {
+    one_ = reg;
+    size_ = 1;
+    return;
+  }
+  if (size_ == cap_) {
+    const uint32_t cap = cap_ * 2;
+    Registration** grown = new Registration*[cap];
+    std::copy(begin(), end(), grown);
+    if (cap_ > 1) delete[] many_;
+    many_ = grown;
+    cap_ = cap;
+  }
+  many_[size_++] = reg;
+}
+
+void Queue::RegList::remove(Registration* reg) {
+  Registration** items = cap_ > 1 ? many_ : &one_;
+  size_ = static_cast<uint32_t>(std::remove(items, items + size_, reg) - items);
 }
 
 std::shared_ptr<Queue> Queue::Create(Status* status) {
@@ -196,8 +240,8 @@ int Queue::Ctl(uint32_t cmd, Ukevent* events, const std::string* paths, size_t c
 }
 
 Queue::Key Queue::KeyOf(const Ukevent& ev, const std::string& path) const {
-  if (ev.type == KEVENT_INODE) return Key{ev.type, 0, ev.user, path};
-  return Key{ev.type, ev.id, ev.user, std::string()};
+  if (ev.type == KEVENT_INODE) return Key{ev.type, 0, ev.user, &path};
+  return Key{ev.type, ev.id, ev.user, nullptr};
 }
 
 Queue::Registration* Queue::Find(const Ukevent& ev, const std::string& path) {
@@ -247,7 +291,8 @@ void Queue::Add(Ukevent& ev, const std::string& path) {
 
   Registration* raw = reg.get();
   by_serial_[raw->serial] = raw;
-  regs_.emplace(std::move(key), std::move(reg));
+  if (key.path) key.path = &static_cast<const std::string&>(raw->path);  // not the caller's
+  regs_.emplace(key, std::move(reg));
   ev.id = raw->uk.id;
   if (ev.req_flags & KEVENT_REQ_READY) {
     Ukevent ready = raw->uk;
@@ -276,9 +321,8 @@ Status Queue::AddFdRegistration(Registration& reg) {
   if (!s.ok()) {
     auto it = fd_watches_.find(fd);
     if (it != fd_watches_.end()) {
-      auto& regs = it->second.regs;
-      regs.erase(std::remove(regs.begin(), regs.end(), &reg), regs.end());
-      if (regs.empty() && it->second.armed == 0) fd_watches_.erase(it);
+      it->second.regs.remove(&reg);
+      if (it->second.regs.empty() && it->second.armed == 0) fd_watches_.erase(it);
     }
   }
   return s;
@@ -394,8 +438,7 @@ void Queue::Unregister(Registration* reg, bool sync) {
     case KEVENT_POLL: {
       auto it = fd_watches_.find(reg->fd);
       if (it != fd_watches_.end()) {
-        auto& regs = it->second.regs;
-        regs.erase(std::remove(regs.begin(), regs.end(), reg), regs.end());
+        it->second.regs.remove(reg);
         if (sync) SyncWatch(reg->fd, false);
       }
       break;
@@ -532,7 +575,7 @@ void Queue::DispatchFd(int fd, uint32_t revents, std::vector<Ukevent>* out, size
   // Every socket event passes here, so `regs` is walked in place rather than copied, and the
   // epoll registration is only re-synced when a oneshot request left or must be re-armed
   // (events_bench under callgrind: the copy and the sync were ~45% of GetEvents).
-  std::vector<Registration*>& regs = it->second.regs;
+  const RegList& regs = it->second.regs;
   bool left = false;
   for (size_t i = 0; i < regs.size();) {
     Registration* reg = regs[i];

@@ -58,7 +58,7 @@ class Connection {
   uint32_t registered = 0;  // bits the queue watches now
 
  private:
-  enum class Phase { kIdle, kHead, kBody, kLinger };
+  enum class Phase : uint8_t { kIdle, kHead, kBody, kLinger };
   struct Segment {
     std::string data;
     size_t sent = 0;
@@ -102,7 +102,6 @@ class Connection {
 
   kevent::UniqueFd fd_;
   uint64_t id_;
-  Phase phase_ = Phase::kIdle;
   std::string in_;
   size_t in_off_ = 0;
   // Allocated while a request is in progress only: idle connections stay small.
@@ -114,11 +113,13 @@ class Connection {
   std::vector<Segment> out_;
   size_t out_head_ = 0;
   size_t out_bytes_ = 0;
-  bool has_file_ = false;
   uint64_t aio_job_ = 0;  // the pool's cookie while it sends the front file segment
-  uint32_t requests_ = 0;
   uint64_t next_seq_ = 1;
+  // The small fields together, so padding does not grow every idle connection.
+  uint32_t requests_ = 0;
   uint32_t awaiting_js_ = 0;
+  Phase phase_ = Phase::kIdle;
+  bool has_file_ = false;
   bool close_after_flush_ = false;
   bool must_linger_ = false;
   bool peer_closed_ = false;
