@@ -245,8 +245,16 @@ Queue::Key Queue::KeyOf(const Ukevent& ev, const std::string& path) const {
 }
 
 Queue::Registration* Queue::Find(const Ukevent& ev, const std::string& path) {
+  if (IsFdType(ev.type)) {
+    if (ev.id > INT_MAX) return nullptr;
+    auto it = fd_watches_.find(static_cast<int>(ev.id));
+    if (it == fd_watches_.end()) return nullptr;
+    for (Registration* reg : it->second.regs)
+      if (reg->uk.type == ev.type && reg->uk.user == ev.user) return reg;
+    return nullptr;
+  }
   auto it = regs_.find(KeyOf(ev, path));
-  return it == regs_.end() ? nullptr : it->second.get();
+  return it == regs_.end() ? nullptr : it->second;
 }
 
 static void Break(Ukevent& ev, int err) {
@@ -258,8 +266,7 @@ void Queue::Add(Ukevent& ev, const std::string& path) {
   if (ev.type >= KEVENT_MAX || ev.type == KEVENT_NAIO || ev.type == KEVENT_AIO) return Break(ev, ENOSYS);
   if ((ev.req_flags & ~KEVENT_REQ_ALL) || !EventBitsValid(ev.type, ev.event)) return Break(ev, EINVAL);
   if (ev.type == KEVENT_INODE && path.empty()) return Break(ev, EINVAL);
-  Key key = KeyOf(ev, path);
-  if (regs_.count(key)) return Break(ev, EEXIST);
+  if (Find(ev, path)) return Break(ev, EEXIST);
 
   auto reg = std::make_unique<Registration>();
   reg->uk = ev;
@@ -290,9 +297,8 @@ void Queue::Add(Ukevent& ev, const std::string& path) {
   if (!s.ok()) return Break(ev, s.err);
 
   Registration* raw = reg.get();
-  by_serial_[raw->serial] = raw;
-  if (key.path) key.path = &static_cast<const std::string&>(raw->path);  // not the caller's
-  regs_.emplace(key, std::move(reg));
+  by_serial_.emplace(raw->serial, std::move(reg));
+  if (!IsFdType(ev.type)) regs_.emplace(KeyOf(raw->uk, raw->path), raw);  // the key points at raw's own path
   ev.id = raw->uk.id;
   if (ev.req_flags & KEVENT_REQ_READY) {
     Ukevent ready = raw->uk;
@@ -463,8 +469,8 @@ void Queue::Unregister(Registration* reg, bool sync) {
       break;
   }
   if (reg->owned.valid()) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, reg->owned.get(), nullptr);
-  by_serial_.erase(reg->serial);
-  regs_.erase(KeyOf(reg->uk, reg->path));  // destroys *reg
+  if (!IsFdType(reg->uk.type)) regs_.erase(KeyOf(reg->uk, reg->path));
+  by_serial_.erase(reg->serial);  // destroys *reg
 }
 
 void Queue::Remove(Ukevent& ev, const std::string& path) {
@@ -543,7 +549,7 @@ bool Queue::DrainPending(std::vector<Ukevent>* out, size_t max) {
     if (p.serial) {
       auto it = by_serial_.find(p.serial);
       if (it == by_serial_.end()) continue;  // removed since: the seed drops it too
-      Registration* reg = it->second;
+      Registration* reg = it->second.get();
       if ((reg->uk.req_flags & KEVENT_REQ_LAST_CHECK) && !StillReady(*reg)) continue;  // stays registered
       out->push_back(p.event);
       if (reg->uk.req_flags & KEVENT_REQ_ONESHOT) Unregister(reg, true);
@@ -650,7 +656,7 @@ void Queue::Dispatch(const epoll_event& e, std::vector<Ukevent>* out, size_t max
   if ((tag & kTagMask) == kTagFd) return DispatchFd(static_cast<int>(tag & 0xffffffff), e.events, out, max);
   if ((tag & kTagMask) == kTagSerial) {
     auto it = by_serial_.find(tag & ~kTagMask);
-    if (it != by_serial_.end()) DispatchOwnedFd(it->second, out, max);
+    if (it != by_serial_.end()) DispatchOwnedFd(it->second.get(), out, max);
   }
 }
 
@@ -792,7 +798,7 @@ void Queue::Close() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_.exchange(true)) return;
-    while (!regs_.empty()) Unregister(regs_.begin()->second.get(), true);
+    while (!by_serial_.empty()) Unregister(by_serial_.begin()->second.get(), true);
     fd_watches_.clear();
     pending_.clear();
     RefreshWake();  // stays readable: every waiter wakes and sees the queue closed

@@ -154,8 +154,10 @@ class Queue {
 
   std::mutex mu_;
   uint64_t next_serial_ = 1;
-  std::unordered_map<Key, std::unique_ptr<Registration>, KeyHash> regs_;
-  std::unordered_map<uint64_t, Registration*> by_serial_;
+  // Every registration, owned here. Sockets, pipes and polls are found through their fd's
+  // watch; regs_ indexes the other types, so a socket costs no entry in it.
+  std::unordered_map<uint64_t, std::unique_ptr<Registration>> by_serial_;
+  std::unordered_map<Key, Registration*, KeyHash> regs_;
   std::unordered_map<int, FdWatch> fd_watches_;
   std::unordered_map<int, std::vector<Registration*>> inode_watches_;
   std::unordered_map<int, std::string> watch_paths_;
