@@ -177,6 +177,52 @@ test('a slow reader gets 42 MiB across 4 GiB byte-exact (the job parks and resum
   assert.equal(res.sha256, sha256(sparseSlice(first, last)));
 });
 
+test('a keep-alive client still gets its next request answered after a download longer than idleTimeout', async () => {
+  const own = await startServer(env.base, { threads: 1, idleTimeout: 500 });
+  try {
+    const sock = net.connect(own.port, '127.0.0.1', () => sock.write(req('/sparse.bin', 'Range: bytes=0-16777215\r\n')));
+    const want = 16 * MiB;
+    let buf = Buffer.alloc(0);
+    let got = 0;
+    let headEnd = -1;
+    // Paced well past idleTimeout: 100 ms pauses every MiB.
+    await new Promise((resolve, reject) => {
+      sock.on('error', reject);
+      sock.on('data', (d) => {
+        if (headEnd < 0) {
+          buf = Buffer.concat([buf, d]);
+          headEnd = buf.indexOf('\r\n\r\n');
+          if (headEnd < 0) return;
+          got = buf.length - headEnd - 4;
+        } else {
+          got += d.length;
+        }
+        if (got >= want) return resolve();
+        if (got % MiB < d.length) {
+          sock.pause();
+          setTimeout(() => sock.resume(), 100);
+        }
+      });
+    });
+    assert.equal(got, want);
+    await sleep(50);
+    const next = new Promise((resolve) => {
+      let text = '';
+      sock.removeAllListeners('data');
+      sock.on('data', (d) => {
+        text += d.toString('latin1');
+        if (text.endsWith('small\n')) resolve(text);
+      });
+      sock.on('close', () => resolve(text));
+    });
+    sock.write(req('/small.txt'));
+    assert.match(await next, /^HTTP\/1\.1 200 /);
+    sock.destroy();
+  } finally {
+    await own.engine.stop({ grace: 0 });
+  }
+});
+
 test('20 concurrent 10 MiB downloads all arrive intact', async () => {
   const want = sha256(TEN);
   const all = await Promise.all(

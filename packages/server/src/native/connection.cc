@@ -76,9 +76,9 @@ bool Connection::OnTick(IoContext& ctx) {
       file.acked = acked;
       last_progress_ = ctx.now;
     }
-    if (ctx.now - last_progress_ >= ctx.options.send_timeout_ms) return false;  // Close cancels the job
   }
-  if (Sendable() && ctx.now - last_progress_ >= ctx.options.send_timeout_ms) return false;
+  // Closing also cancels a file job.
+  if ((Sendable() || aio_job_ != 0) && ctx.now - last_progress_ >= ctx.options.send_timeout_ms) return false;
   if (ctx.now < deadline_ && !(ctx.draining && phase_ == Phase::kIdle)) return true;
   switch (phase_) {
     case Phase::kLinger: return false;
@@ -350,6 +350,8 @@ bool Connection::OnFileSent(const kevent::Ukevent& done, IoContext& ctx) {
   // Broken (the peer went away) or short (the file shrank): the promised length cannot be sent.
   if ((done.ret_flags & kevent::KEVENT_RET_BROKEN) || done.ret_data != out_[out_head_].remaining) return false;
   last_progress_ = ctx.now;
+  // A keep-alive client's idle wait starts once the body is out, however long it took.
+  if (phase_ == Phase::kIdle) deadline_ = ctx.now + ctx.options.idle_timeout_ms;
   if (out_[out_head_].uncork && corked_) {
     SetCork(fd_.get(), false);
     corked_ = false;
