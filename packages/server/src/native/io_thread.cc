@@ -77,6 +77,10 @@ Status IoThread::Start() {
   ctx_.aio = &FilePool();
   ctx_.aio_jobs = &aio_jobs_;
   RefreshClock();
+  // Linux copies TCP_NODELAY from the listener to each accepted socket: one setsockopt here
+  // instead of one per connection (heads are corked explicitly where it matters).
+  int one = 1;
+  nodelay_inherited_ = setsockopt(listen_fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
   reserve_.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!reserve_.valid()) return Status::Errno(errno, "open", "cannot open the reserve fd (/dev/null)");
   if (!SetListening(true)) return Status::Errno(errno ? errno : EINVAL, "kevent_ctl", "cannot watch the listening socket");
@@ -260,8 +264,10 @@ void IoThread::AcceptAll() {
       }
     }
     UniqueFd sock(fd);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // heads are corked explicitly
+    if (!nodelay_inherited_) {
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     const uint64_t id = next_id_++;
     Ukevent ev = SocketEvent(fd, id, KEVENT_SOCKET_RECV, kConnFlags);
     Status st;

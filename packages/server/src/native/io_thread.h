@@ -82,6 +82,7 @@ class IoThread {
   std::vector<DynamicResponse> inbox_;  // guarded by inbox_mu_
   uint64_t next_id_ = 1;
   bool listening_ = false;
+  bool nodelay_inherited_ = false;
   bool released_ = false;
   int64_t resume_accept_at_ = -1;
   int64_t next_sweep_ = 0;
