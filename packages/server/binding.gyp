@@ -42,6 +42,7 @@
         "src/native/response.cc",
         "src/native/rules.cc",
         "src/native/static_files.cc",
+        "src/native/tcp_progress.cc",
         "src/native/url_path.cc",
         "../kevent-native/src/addon/errors.cc"
       ],

@@ -95,7 +95,7 @@ export interface EngineOptions {
    * dropped and counted in stats().accessLogDropped; the I/O threads never wait. Default 65536.
    */
   accessLogLimit?: number;
-  /** Bodies up to this many bytes go from memory; larger ones by sendfile. Default 65536. */
+  /** Bodies up to this many bytes go from memory; larger ones by aio_sendfile on the pool. Default 65536. */
   smallFileMax?: number;
   /** Longest request line (414). Default 8192. */
   maxRequestLine?: number;

@@ -63,6 +63,10 @@ class AioPool {
   // Sets the number of pool threads. Waits for running threads to finish their current
   // step (one sendfile slice); queued and parked jobs carry over.
   Status Resize(unsigned threads);
+  // Ends the job `cookie` without a completion (its owner has gone away); a worker closes its
+  // fds soon after, within one sendfile slice. Nothing happens when it has finished already:
+  // its completion may still be in the queue, so the owner must ignore unknown cookies.
+  void Cancel(uint64_t cookie);
   AioStats Stats();
 
  private:
@@ -80,7 +84,6 @@ class AioPool {
   void ParkLocked(Job* job);
   void RequeueLocked(Job* job);
   void Finish(Job* job, Outcome outcome);
-  void Cancel(uint64_t id);
 
   unsigned target_threads_;
   std::mutex resize_mu_;  // one Resize at a time; never taken with mu_ held

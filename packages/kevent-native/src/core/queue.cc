@@ -112,19 +112,63 @@ int SocketError(int fd) {
 
 }  // namespace
 
+namespace {
+// A KEVENT_INODE directory: one pointer in the registrations of every other type, which have
+// none. Reads as a (possibly empty) std::string.
+class OptionalPath {
+ public:
+  OptionalPath& operator=(const std::string& path) {
+    if (path.empty()) s_.reset();
+    else s_ = std::make_unique<std::string>(path);
+    return *this;
+  }
+  operator const std::string&() const { return s_ ? *s_ : Empty(); }
+  const char* c_str() const { return s_ ? s_->c_str() : ""; }
+
+ private:
+  static const std::string& Empty() {
+    static const std::string empty;
+    return empty;
+  }
+  std::unique_ptr<std::string> s_;
+};
+}  // namespace
+
 struct Queue::Registration {
   Ukevent uk;          // the request as added: type, id, event, req_flags, user, aux
-  std::string path;    // KEVENT_INODE directory
+  OptionalPath path;   // KEVENT_INODE directory
   uint64_t serial = 0;
   int fd = -1;         // watched fd of a socket/pipe/poll request
   UniqueFd owned;      // timerfd or (signals) eventfd
 };
 
-size_t Queue::KeyHash::operator()(const Key& k) const {
+size_t Queue::KeyHash::operator()(const Key& k) const noexcept {
   size_t h = std::hash<uint64_t>()(k.id) * 31 + k.type;
   h = h * 1000003 ^ std::hash<uint64_t>()(k.user);
-  if (!k.path.empty()) h ^= std::hash<std::string>()(k.path);
+  if (k.path && !k.path->empty()) h ^= std::hash<std::string>()(*k.path);
   return h;
+}
+
+void Queue::RegList::push_back(Registration* reg) {
+  if (size_ == 0 && cap_ == 1) {
+    one_ = reg;
+    size_ = 1;
+    return;
+  }
+  if (size_ == cap_) {
+    const uint32_t cap = cap_ * 2;
+    Registration** grown = new Registration*[cap];
+    std::copy(begin(), end(), grown);
+    if (cap_ > 1) delete[] many_;
+    many_ = grown;
+    cap_ = cap;
+  }
+  many_[size_++] = reg;
+}
+
+void Queue::RegList::remove(Registration* reg) {
+  Registration** items = cap_ > 1 ? many_ : &one_;
+  size_ = static_cast<uint32_t>(std::remove(items, items + size_, reg) - items);
 }
 
 std::shared_ptr<Queue> Queue::Create(Status* status) {
@@ -196,13 +240,21 @@ int Queue::Ctl(uint32_t cmd, Ukevent* events, const std::string* paths, size_t c
 }
 
 Queue::Key Queue::KeyOf(const Ukevent& ev, const std::string& path) const {
-  if (ev.type == KEVENT_INODE) return Key{ev.type, 0, ev.user, path};
-  return Key{ev.type, ev.id, ev.user, std::string()};
+  if (ev.type == KEVENT_INODE) return Key{ev.type, 0, ev.user, &path};
+  return Key{ev.type, ev.id, ev.user, nullptr};
 }
 
 Queue::Registration* Queue::Find(const Ukevent& ev, const std::string& path) {
+  if (IsFdType(ev.type)) {
+    if (ev.id > INT_MAX) return nullptr;
+    auto it = fd_watches_.find(static_cast<int>(ev.id));
+    if (it == fd_watches_.end()) return nullptr;
+    for (Registration* reg : it->second.regs)
+      if (reg->uk.type == ev.type && reg->uk.user == ev.user) return reg;
+    return nullptr;
+  }
   auto it = regs_.find(KeyOf(ev, path));
-  return it == regs_.end() ? nullptr : it->second.get();
+  return it == regs_.end() ? nullptr : it->second;
 }
 
 static void Break(Ukevent& ev, int err) {
@@ -214,8 +266,7 @@ void Queue::Add(Ukevent& ev, const std::string& path) {
   if (ev.type >= KEVENT_MAX || ev.type == KEVENT_NAIO || ev.type == KEVENT_AIO) return Break(ev, ENOSYS);
   if ((ev.req_flags & ~KEVENT_REQ_ALL) || !EventBitsValid(ev.type, ev.event)) return Break(ev, EINVAL);
   if (ev.type == KEVENT_INODE && path.empty()) return Break(ev, EINVAL);
-  Key key = KeyOf(ev, path);
-  if (regs_.count(key)) return Break(ev, EEXIST);
+  if (Find(ev, path)) return Break(ev, EEXIST);
 
   auto reg = std::make_unique<Registration>();
   reg->uk = ev;
@@ -246,8 +297,8 @@ void Queue::Add(Ukevent& ev, const std::string& path) {
   if (!s.ok()) return Break(ev, s.err);
 
   Registration* raw = reg.get();
-  by_serial_[raw->serial] = raw;
-  regs_.emplace(std::move(key), std::move(reg));
+  by_serial_.emplace(raw->serial, std::move(reg));
+  if (!IsFdType(ev.type)) regs_.emplace(KeyOf(raw->uk, raw->path), raw);  // the key points at raw's own path
   ev.id = raw->uk.id;
   if (ev.req_flags & KEVENT_REQ_READY) {
     Ukevent ready = raw->uk;
@@ -276,9 +327,8 @@ Status Queue::AddFdRegistration(Registration& reg) {
   if (!s.ok()) {
     auto it = fd_watches_.find(fd);
     if (it != fd_watches_.end()) {
-      auto& regs = it->second.regs;
-      regs.erase(std::remove(regs.begin(), regs.end(), &reg), regs.end());
-      if (regs.empty() && it->second.armed == 0) fd_watches_.erase(it);
+      it->second.regs.remove(&reg);
+      if (it->second.regs.empty() && it->second.armed == 0) fd_watches_.erase(it);
     }
   }
   return s;
@@ -394,8 +444,7 @@ void Queue::Unregister(Registration* reg, bool sync) {
     case KEVENT_POLL: {
       auto it = fd_watches_.find(reg->fd);
       if (it != fd_watches_.end()) {
-        auto& regs = it->second.regs;
-        regs.erase(std::remove(regs.begin(), regs.end(), reg), regs.end());
+        it->second.regs.remove(reg);
         if (sync) SyncWatch(reg->fd, false);
       }
       break;
@@ -420,8 +469,8 @@ void Queue::Unregister(Registration* reg, bool sync) {
       break;
   }
   if (reg->owned.valid()) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, reg->owned.get(), nullptr);
-  by_serial_.erase(reg->serial);
-  regs_.erase(KeyOf(reg->uk, reg->path));  // destroys *reg
+  if (!IsFdType(reg->uk.type)) regs_.erase(KeyOf(reg->uk, reg->path));
+  by_serial_.erase(reg->serial);  // destroys *reg
 }
 
 void Queue::Remove(Ukevent& ev, const std::string& path) {
@@ -500,7 +549,7 @@ bool Queue::DrainPending(std::vector<Ukevent>* out, size_t max) {
     if (p.serial) {
       auto it = by_serial_.find(p.serial);
       if (it == by_serial_.end()) continue;  // removed since: the seed drops it too
-      Registration* reg = it->second;
+      Registration* reg = it->second.get();
       if ((reg->uk.req_flags & KEVENT_REQ_LAST_CHECK) && !StillReady(*reg)) continue;  // stays registered
       out->push_back(p.event);
       if (reg->uk.req_flags & KEVENT_REQ_ONESHOT) Unregister(reg, true);
@@ -532,7 +581,7 @@ void Queue::DispatchFd(int fd, uint32_t revents, std::vector<Ukevent>* out, size
   // Every socket event passes here, so `regs` is walked in place rather than copied, and the
   // epoll registration is only re-synced when a oneshot request left or must be re-armed
   // (events_bench under callgrind: the copy and the sync were ~45% of GetEvents).
-  std::vector<Registration*>& regs = it->second.regs;
+  const RegList& regs = it->second.regs;
   bool left = false;
   for (size_t i = 0; i < regs.size();) {
     Registration* reg = regs[i];
@@ -607,7 +656,7 @@ void Queue::Dispatch(const epoll_event& e, std::vector<Ukevent>* out, size_t max
   if ((tag & kTagMask) == kTagFd) return DispatchFd(static_cast<int>(tag & 0xffffffff), e.events, out, max);
   if ((tag & kTagMask) == kTagSerial) {
     auto it = by_serial_.find(tag & ~kTagMask);
-    if (it != by_serial_.end()) DispatchOwnedFd(it->second, out, max);
+    if (it != by_serial_.end()) DispatchOwnedFd(it->second.get(), out, max);
   }
 }
 
@@ -749,7 +798,7 @@ void Queue::Close() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_.exchange(true)) return;
-    while (!regs_.empty()) Unregister(regs_.begin()->second.get(), true);
+    while (!by_serial_.empty()) Unregister(by_serial_.begin()->second.get(), true);
     fd_watches_.clear();
     pending_.clear();
     RefreshWake();  // stays readable: every waiter wakes and sees the queue closed

@@ -70,20 +70,46 @@ class Queue {
 
  private:
   struct Registration;
+  // The requests on one fd: nearly always exactly one, held inline so that a watched socket
+  // costs no allocation beyond its map entry (idle connections are counted in bytes).
+  class RegList {
+   public:
+    RegList() = default;
+    ~RegList() { if (cap_ > 1) delete[] many_; }
+    RegList(const RegList&) = delete;
+    RegList& operator=(const RegList&) = delete;
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    Registration* operator[](size_t i) const { return begin()[i]; }
+    Registration* const* begin() const { return cap_ > 1 ? many_ : &one_; }
+    Registration* const* end() const { return begin() + size_; }
+    void push_back(Registration* reg);
+    void remove(Registration* reg);  // every occurrence, order kept
+   private:
+    union {
+      Registration* one_ = nullptr;
+      Registration** many_;  // when cap_ > 1
+    };
+    uint32_t size_ = 0;
+    uint32_t cap_ = 1;
+  };
   struct FdWatch {
-    std::vector<Registration*> regs;
+    RegList regs;
     uint32_t armed = 0;        // epoll_event.events currently registered, 0 if not added
   };
+  // `path` points at the registration's own directory (or, for a lookup, the caller's); it
+  // is null for every type but KEVENT_INODE, so socket keys carry no string.
   struct Key {
     uint32_t type;
     uint64_t id;
     uint64_t user;
-    std::string path;
+    const std::string* path;
     bool operator==(const Key& o) const {
-      return type == o.type && id == o.id && user == o.user && path == o.path;
+      return type == o.type && id == o.id && user == o.user &&
+             (path == o.path || (path && o.path && *path == *o.path));
     }
   };
-  struct KeyHash { size_t operator()(const Key& k) const; };
+  struct KeyHash { size_t operator()(const Key& k) const noexcept; };
   struct Pending {
     Ukevent event;
     uint64_t serial;  // registration it came from, 0 for posted events
@@ -128,8 +154,10 @@ class Queue {
 
   std::mutex mu_;
   uint64_t next_serial_ = 1;
-  std::unordered_map<Key, std::unique_ptr<Registration>, KeyHash> regs_;
-  std::unordered_map<uint64_t, Registration*> by_serial_;
+  // Every registration, owned here. Sockets, pipes and polls are found through their fd's
+  // watch; regs_ indexes the other types, so a socket costs no entry in it.
+  std::unordered_map<uint64_t, std::unique_ptr<Registration>> by_serial_;
+  std::unordered_map<Key, Registration*, KeyHash> regs_;
   std::unordered_map<int, FdWatch> fd_watches_;
   std::unordered_map<int, std::vector<Registration*>> inode_watches_;
   std::unordered_map<int, std::string> watch_paths_;

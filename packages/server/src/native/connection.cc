@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -13,6 +12,7 @@
 #include <cstring>
 
 #include "response.h"
+#include "tcp_progress.h"
 #include "ukevent.h"
 
 namespace kserver {
@@ -20,7 +20,6 @@ using kevent::UniqueFd;
 
 namespace {
 constexpr int kReadsPerEvent = 4;            // then let other connections have a turn
-constexpr size_t kSendfileChunk = 1 << 20;   // per call, so one big file cannot hog the thread
 constexpr int kMaxIov = 32;
 
 void SetCork(int fd, bool on) {
@@ -69,7 +68,17 @@ bool Connection::OnWritable(IoContext& ctx) {
 }
 
 bool Connection::OnTick(IoContext& ctx) {
-  if (Sendable() && ctx.now - last_progress_ >= ctx.options.send_timeout_ms) return false;
+  if (aio_job_ != 0) {
+    // The pool sends and the I/O thread cannot see it: what the peer acknowledged is progress.
+    Segment& file = out_[out_head_];
+    uint64_t acked = 0;
+    if (TcpBytesAcked(fd_.get(), &acked) && acked != file.acked) {
+      file.acked = acked;
+      last_progress_ = ctx.now;
+    }
+  }
+  // Closing also cancels a file job.
+  if ((Sendable() || aio_job_ != 0) && ctx.now - last_progress_ >= ctx.options.send_timeout_ms) return false;
   if (ctx.now < deadline_ && !(ctx.draining && phase_ == Phase::kIdle)) return true;
   switch (phase_) {
     case Phase::kLinger: return false;
@@ -309,28 +318,7 @@ size_t Connection::EnqueueFile(kevent::UniqueFd file, uint64_t offset, uint64_t 
 bool Connection::Flush(IoContext& ctx) {
   while (Sendable()) {
     Segment& front = out_[out_head_];
-    if (front.file.valid()) {
-      off_t off = static_cast<off_t>(front.offset);
-      const ssize_t n = sendfile(fd_.get(), front.file.get(), &off, std::min<uint64_t>(front.remaining, kSendfileChunk));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN) return true;
-        return false;
-      }
-      if (n == 0) return false;  // the file shrank: the promised length cannot be sent
-      last_progress_ = ctx.now;
-      front.offset += static_cast<uint64_t>(n);
-      front.remaining -= static_cast<uint64_t>(n);
-      if (front.remaining > 0) continue;
-      if (front.uncork && corked_) {
-        SetCork(fd_.get(), false);
-        corked_ = false;
-      }
-      PopFront();
-      has_file_ = std::any_of(out_.begin() + static_cast<ptrdiff_t>(out_head_), out_.end(),
-                              [](const Segment& s) { return s.file.valid(); });
-      continue;
-    }
+    if (front.file.valid()) return StartFileJob(front, ctx);
     // Gather consecutive memory segments into one sendmsg.
     iovec iov[kMaxIov];
     int count = 0;
@@ -360,6 +348,43 @@ bool Connection::Flush(IoContext& ctx) {
     }
   }
   return true;
+}
+
+// The whole body goes to the pool in one job: sendfile there may wait on the disk, here it
+// must not. The socket stays out of this thread's queue until the completion, so nothing
+// else is written meanwhile; pipelined requests wait (Backlogged) and keep their order.
+bool Connection::StartFileJob(Segment& file, IoContext& ctx) {
+  kevent::AioRequest job;
+  job.queue = ctx.queue;
+  job.sock_fd = fd_.get();
+  job.in_fd = file.file.get();  // the pool takes its own duplicate: a cached fd may close meanwhile
+  job.offset = file.offset;
+  job.count = file.remaining;
+  uint64_t cookie = 0;
+  if (!ctx.aio->Submit(std::move(job), &cookie).ok()) return false;  // the queue closed: shutting down
+  aio_job_ = cookie;
+  (*ctx.aio_jobs)[cookie] = id_;
+  TcpBytesAcked(fd_.get(), &file.acked);
+  last_progress_ = ctx.now;
+  return true;
+}
+
+bool Connection::OnFileSent(const kevent::Ukevent& done, IoContext& ctx) {
+  if (done.user != aio_job_ || aio_job_ == 0) return true;  // a job this connection no longer waits for
+  aio_job_ = 0;
+  // Broken (the peer went away) or short (the file shrank): the promised length cannot be sent.
+  if ((done.ret_flags & kevent::KEVENT_RET_BROKEN) || done.ret_data != out_[out_head_].remaining) return false;
+  last_progress_ = ctx.now;
+  // A keep-alive client's idle wait starts once the body is out, however long it took.
+  if (phase_ == Phase::kIdle) deadline_ = ctx.now + ctx.options.idle_timeout_ms;
+  if (out_[out_head_].uncork && corked_) {
+    SetCork(fd_.get(), false);
+    corked_ = false;
+  }
+  PopFront();
+  has_file_ = std::any_of(out_.begin() + static_cast<ptrdiff_t>(out_head_), out_.end(),
+                          [](const Segment& s) { return s.file.valid(); });
+  return Process(ctx);
 }
 
 void Connection::PopFront() {

@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "access_log.h"
+#include "aio_pool.h"
 #include "chunked.h"
 #include "dynamic.h"
 #include "http_parser.h"
@@ -27,6 +29,11 @@ struct IoContext {
   char* scratch;      // recv buffer of kScratchBytes
   std::vector<DynamicRequest>* outbox;  // requests for the JS handler, sent once per loop turn
   AccessLog* access_log = nullptr;      // set only when the access log is on
+  // File bodies go to the aio pool, off the I/O thread (a cold file's disk reads would stall
+  // every connection on it); completions come back to this thread's queue.
+  kevent::AioPool* aio = nullptr;
+  std::shared_ptr<kevent::Queue> queue;
+  std::unordered_map<uint64_t, uint64_t>* aio_jobs = nullptr;  // cookie -> connection id
   static constexpr size_t kScratchBytes = 64 * 1024;
 };
 
@@ -40,6 +47,8 @@ class Connection {
   bool OnTick(IoContext& ctx);
   // The JS handler's answer to one of this connection's requests.
   bool Complete(DynamicResponse& response, IoContext& ctx);
+  // The aio pool's KEVENT_AIO completion of this connection's file job.
+  bool OnFileSent(const kevent::Ukevent& done, IoContext& ctx);
 
   // KEVENT_SOCKET_RECV / _SEND bits the queue should watch; 0 means close it.
   uint32_t WantedEvents() const;
@@ -47,16 +56,18 @@ class Connection {
   int fd() const { return fd_.get(); }
   bool awaiting_js() const { return awaiting_js_ > 0; }
   uint64_t id() const { return id_; }
+  uint64_t aio_job() const { return aio_job_; }  // 0: none in flight
   uint32_t registered = 0;  // bits the queue watches now
 
  private:
-  enum class Phase { kIdle, kHead, kBody, kLinger };
+  enum class Phase : uint8_t { kIdle, kHead, kBody, kLinger };
   struct Segment {
     std::string data;
     size_t sent = 0;
     kevent::UniqueFd file;
     uint64_t offset = 0;
     uint64_t remaining = 0;
+    uint64_t acked = 0;   // the peer's tcpi_bytes_acked when last seen, while the pool sends
     bool uncork = false;  // the last piece of a corked head+file response
     // A place held for the JS handler's answer: nothing behind it is sent before it.
     bool pending = false;
@@ -78,13 +89,14 @@ class Connection {
   size_t EnqueueFile(kevent::UniqueFd file, uint64_t offset, uint64_t length);
   // false: the peer is gone.
   bool Flush(IoContext& ctx);
+  bool StartFileJob(Segment& file, IoContext& ctx);
   // After a final response: close now, or half-close and drop input for a while so the
   // peer reads the response before any reset.
   bool Finish(IoContext& ctx);
   // Pipelined requests wait while this much is queued, a file is being sent, or JS owes
   // an answer (which keeps responses in order without a reorder buffer).
   bool Backlogged() const { return out_bytes_ > kBacklogBytes || has_file_ || awaiting_js_ > 0; }
-  bool Sendable() const { return !OutEmpty() && !out_[out_head_].pending; }
+  bool Sendable() const { return !OutEmpty() && !out_[out_head_].pending && aio_job_ == 0; }
   void HandToJs(bool keep, IoContext& ctx);
   void CompactInput();
   bool OutEmpty() const { return out_head_ == out_.size(); }
@@ -94,7 +106,6 @@ class Connection {
 
   kevent::UniqueFd fd_;
   uint64_t id_;
-  Phase phase_ = Phase::kIdle;
   std::string in_;
   size_t in_off_ = 0;
   // Allocated while a request is in progress only: idle connections stay small.
@@ -106,10 +117,13 @@ class Connection {
   std::vector<Segment> out_;
   size_t out_head_ = 0;
   size_t out_bytes_ = 0;
-  bool has_file_ = false;
-  uint32_t requests_ = 0;
+  uint64_t aio_job_ = 0;  // the pool's cookie while it sends the front file segment
   uint64_t next_seq_ = 1;
+  // The small fields together, so padding does not grow every idle connection.
+  uint32_t requests_ = 0;
   uint32_t awaiting_js_ = 0;
+  Phase phase_ = Phase::kIdle;
+  bool has_file_ = false;
   bool close_after_flush_ = false;
   bool must_linger_ = false;
   bool peer_closed_ = false;

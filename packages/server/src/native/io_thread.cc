@@ -46,6 +46,14 @@ Ukevent SocketEvent(int fd, uint64_t user, uint32_t events, uint32_t flags) {
 // Connections live in exactly one queue, so WAKEUP_ALL costs nothing and keeps them out of
 // EPOLLEXCLUSIVE mode, which epoll cannot modify in place.
 constexpr uint32_t kConnFlags = KEVENT_REQ_WAKEUP_ALL | KEVENT_REQ_ALWAYS_QUEUE;
+
+// One pool for every engine in the process, sized for the disk rather than per thread. Never
+// destroyed: at exit its threads may sit in a disk read, and joining them from a static
+// destructor would hold the process up. A closed queue cancels its jobs.
+AioPool& FilePool() {
+  static AioPool* pool = new AioPool();
+  return *pool;
+}
 }  // namespace
 
 IoThread::IoThread(int index, const Options& options, const StaticFiles& files, EngineShared& shared, int listen_fd,
@@ -70,7 +78,14 @@ Status IoThread::Start() {
   Status st;
   queue_ = Queue::Create(&st);
   if (!st.ok()) return st;
+  ctx_.queue = queue_;
+  ctx_.aio = &FilePool();
+  ctx_.aio_jobs = &aio_jobs_;
   RefreshClock();
+  // Linux copies TCP_NODELAY from the listener to each accepted socket: one setsockopt here
+  // instead of one per connection (heads are corked explicitly where it matters).
+  int one = 1;
+  nodelay_inherited_ = setsockopt(listen_fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
   reserve_.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!reserve_.valid()) return Status::Errno(errno, "open", "cannot open the reserve fd (/dev/null)");
   if (!SetListening(true)) return Status::Errno(errno ? errno : EINVAL, "kevent_ctl", "cannot watch the listening socket");
@@ -204,6 +219,7 @@ void IoThread::Run() {
 }
 
 void IoThread::HandleEvent(const Ukevent& ev) {
+  if (ev.type == KEVENT_AIO) return HandleFileSent(ev);
   if (ev.user == kListenerUser) {
     if (listening_) AcceptAll();
     return;
@@ -215,6 +231,17 @@ void IoThread::HandleEvent(const Ukevent& ev) {
   if (ev.event & KEVENT_SOCKET_SEND) alive = conn->OnWritable(ctx_);
   if (alive && (ev.event & KEVENT_SOCKET_RECV)) alive = conn->OnReadable(ctx_);
   if (!alive || !Sync(conn)) Close(conn->id());
+}
+
+void IoThread::HandleFileSent(const Ukevent& ev) {
+  auto job = aio_jobs_.find(ev.user);
+  if (job == aio_jobs_.end()) return;  // its connection closed (and cancelled it) meanwhile
+  const uint64_t id = job->second;
+  aio_jobs_.erase(job);
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  Connection* conn = it->second.get();
+  if (!conn->OnFileSent(ev, ctx_) || !Sync(conn)) Close(id);
 }
 
 void IoThread::AcceptAll() {
@@ -245,8 +272,10 @@ void IoThread::AcceptAll() {
       }
     }
     UniqueFd sock(fd);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // heads are corked explicitly
+    if (!nodelay_inherited_) {
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     const uint64_t id = next_id_++;
     Ukevent ev = SocketEvent(fd, id, KEVENT_SOCKET_RECV, kConnFlags);
     Status st;
@@ -281,9 +310,9 @@ bool IoThread::OverShare() const {
 bool IoThread::Sync(Connection* conn) {
   const uint32_t want = conn->WantedEvents();
   if (want == conn->registered) return true;
-  if (want == 0 && !conn->awaiting_js()) return false;
-  // Waiting only for JS: the socket leaves the queue (no event can be zero bits) and comes
-  // back when the answer makes it want something again.
+  if (want == 0 && !conn->awaiting_js() && !conn->aio_job()) return false;
+  // Waiting only for JS or the aio pool: the socket leaves the queue (no event can be zero
+  // bits) and comes back when the answer makes it want something again.
   const uint32_t cmd = want == 0 ? KEVENT_CTL_REMOVE : conn->registered == 0 ? KEVENT_CTL_ADD : KEVENT_CTL_MODIFY;
   Ukevent ev = SocketEvent(conn->fd(), conn->id(), want == 0 ? conn->registered : want, kConnFlags);
   Status st;
@@ -300,6 +329,11 @@ void IoThread::Close(uint64_t id) {
   Ukevent ev = SocketEvent(it->second->fd(), id, KEVENT_SOCKET_RECV, kConnFlags);
   Status st;
   queue_->Ctl(KEVENT_CTL_REMOVE, &ev, nullptr, 1, &st);
+  if (const uint64_t job = it->second->aio_job()) {
+    // The pool holds duplicates of the socket and the file: they close when the job ends.
+    FilePool().Cancel(job);
+    aio_jobs_.erase(job);
+  }
   conns_.erase(it);
   if (access_log_) access_log_->Forget(id);
   shared_.connections.fetch_sub(1, std::memory_order_relaxed);

@@ -52,6 +52,7 @@ class IoThread {
  private:
   void Run();
   void HandleEvent(const kevent::Ukevent& ev);
+  void HandleFileSent(const kevent::Ukevent& ev);
   void AcceptAll();
   void PauseAccepting(int64_t until);
   // Drops the listener from this queue for good and tells Engine::Stop.
@@ -77,6 +78,7 @@ class IoThread {
   kevent::UniqueFd reserve_;  // held while accepting; freed on EMFILE so requests can open files
   IoContext ctx_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
+  std::unordered_map<uint64_t, uint64_t> aio_jobs_;  // file jobs in flight: cookie -> connection id
   const Dispatcher* dispatcher_;
   std::vector<DynamicRequest> outbox_;
   std::unique_ptr<AccessLog> access_log_;  // null when the log is off
@@ -84,6 +86,7 @@ class IoThread {
   std::vector<DynamicResponse> inbox_;  // guarded by inbox_mu_
   uint64_t next_id_ = 1;
   bool listening_ = false;
+  bool nodelay_inherited_ = false;
   bool released_ = false;
   int64_t resume_accept_at_ = -1;
   int64_t next_sweep_ = 0;
