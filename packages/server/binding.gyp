@@ -24,6 +24,7 @@
         "src/native/addon.cc",
         "src/native/chunked.cc",
         "src/native/connection.cc",
+        "src/native/dynamic.cc",
         "src/native/engine.cc",
         "src/native/http_date.cc",
         "src/native/http_parser.cc",

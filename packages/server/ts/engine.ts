@@ -18,7 +18,7 @@ export class Engine {
     this.options = Object.freeze(resolveOptions(options));
     const onError = options.onHandlerError ?? ((err: unknown) => console.error('kevent handler error:', err));
     const dispatch = options.handler ? makeDispatch(options.handler, () => this.#native, onError) : undefined;
-    this.#native = new addon.NativeEngine(this.options, dispatch as ((batch: never[]) => void) | undefined);
+    this.#native = new addon.NativeEngine(this.options, dispatch);
   }
 
   /** Binds and starts the I/O threads; resolves with the bound port. */

@@ -28,7 +28,7 @@ class Engine {
   // Set before Start when a JS handler exists.
   void SetDispatcher(Dispatcher dispatcher) { dispatcher_ = std::move(dispatcher); }
   // From the JS thread: the handler's answers for I/O thread `thread`.
-  void Respond(int thread, std::vector<DynamicResponse> responses);
+  void Respond(int thread, std::vector<HookCommand> commands);
   bool running() const { return !threads_.empty(); }
 
  private:

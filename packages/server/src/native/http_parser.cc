@@ -16,6 +16,13 @@ bool IsTchar(unsigned char c) {
   return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
 }
 
+bool SameName(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != lower[i]) return false;
+  return true;
+}
+
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -123,14 +130,14 @@ int CheckFraming(Request* req) {
   std::string te;
   int te_count = 0, host_count = 0;
   for (auto& [name, value] : req->headers) {
-    name = Lower(name);
-    value = std::string(TrimOws(value));
-    if (name == "content-length") {
+    const std::string_view trimmed = TrimOws(value);
+    if (trimmed.size() != value.size()) value = std::string(trimmed);
+    if (SameName(name, "content-length")) {
       if (length) return 400;  // duplicate, even with equal values
       length = &value;
-    } else if (name == "transfer-encoding") {
+    } else if (SameName(name, "transfer-encoding")) {
       te += (te_count++ ? "," : "") + value;
-    } else if (name == "host") {
+    } else if (SameName(name, "host")) {
       ++host_count;
     }
   }
@@ -149,12 +156,12 @@ int CheckFraming(Request* req) {
   }
   bool close = false, keep = false;
   for (const auto& [name, value] : req->headers) {
-    if (name == "connection") {
+    if (SameName(name, "connection")) {
       for (const std::string& t : ListTokens(value)) {
         close |= t == "close";
         keep |= t == "keep-alive";
       }
-    } else if (name == "expect") {
+    } else if (SameName(name, "expect")) {
       if (Lower(value) != "100-continue") return 417;
       req->expect_continue = req->http_minor >= 1;
     }
@@ -167,7 +174,7 @@ int CheckFraming(Request* req) {
 
 const std::string* Request::Header(std::string_view lower_name) const {
   for (const auto& [name, value] : headers)
-    if (name == lower_name) return &value;
+    if (SameName(name, lower_name)) return &value;
   return nullptr;
 }
 

@@ -78,41 +78,46 @@ void IoThread::Wake() {
   if (queue_) queue_->Ctl(KEVENT_CTL_READY, nullptr, nullptr, 0, &st);
 }
 
-void IoThread::Deliver(std::vector<DynamicResponse> responses) {
+void IoThread::Deliver(std::vector<HookCommand> commands) {
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(inbox_mu_);
-    if (inbox_.empty()) inbox_ = std::move(responses);
-    else for (auto& r : responses) inbox_.push_back(std::move(r));
+    wake = inbox_.empty();  // otherwise a wake is on its way already
+    if (inbox_.empty()) inbox_ = std::move(commands);
+    else for (auto& c : commands) inbox_.push_back(std::move(c));
   }
-  Wake();
+  if (wake) Wake();
 }
 
 void IoThread::DrainInbox() {
-  std::vector<DynamicResponse> batch;
+  std::vector<HookCommand> batch;
   {
     std::lock_guard<std::mutex> lock(inbox_mu_);
     batch.swap(inbox_);
   }
-  for (DynamicResponse& r : batch) Complete(r);
+  for (HookCommand& c : batch) RunCommand(c);
 }
 
-void IoThread::Complete(DynamicResponse& response) {
-  auto it = conns_.find(response.conn);
-  if (it == conns_.end()) return;  // the client went away meanwhile
+void IoThread::RunCommand(HookCommand& cmd) {
+  auto it = conns_.find(cmd.conn);
+  if (it == conns_.end()) return;  // the client went away meanwhile; JS was told
   Connection* conn = it->second.get();
-  if (!conn->Complete(response, ctx_) || !Sync(conn)) Close(response.conn);
+  if (!conn->OnHook(cmd, ctx_) || !Sync(conn)) Close(cmd.conn);
 }
 
 void IoThread::FlushOutbox() {
   if (outbox_.empty()) return;
-  auto batch = std::make_unique<DynamicBatch>();
-  batch->thread = index_;
-  batch->requests.swap(outbox_);
+  std::unique_ptr<DynamicBatch> batch = outbox_.Take(index_);
   if (dispatcher_ && *dispatcher_ && (*dispatcher_)(batch)) return;
   // No JS to take them (the handler is being torn down): 503 in their places.
-  for (const DynamicRequest& d : batch->requests) {
-    DynamicResponse r{d.conn, d.seq, 503, {}, "503 Service Unavailable\n"};
-    Complete(r);
+  for (const auto& [conn, rid] : batch->requests) {
+    HookCommand c;
+    c.type = kCmdAnswer;
+    c.conn = conn;
+    c.rid = rid;
+    c.status = 503;
+    c.body = "503 Service Unavailable\n";
+    RunCommand(c);
   }
 }
 
@@ -192,6 +197,7 @@ void IoThread::Run() {
   ReleaseListener();  // also when the loop ended on an error: Engine::Stop waits for it
   // Past the grace period: whatever is still open is cut.
   while (!conns_.empty()) Close(conns_.begin()->first);
+  FlushOutbox();  // JS hears of the requests it can no longer answer
   queue_->Close();
 }
 
@@ -291,6 +297,7 @@ void IoThread::Close(uint64_t id) {
   Ukevent ev = SocketEvent(it->second->fd(), id, KEVENT_SOCKET_RECV, kConnFlags);
   Status st;
   queue_->Ctl(KEVENT_CTL_REMOVE, &ev, nullptr, 1, &st);
+  it->second->Abandon(&outbox_);
   conns_.erase(it);
   shared_.connections.fetch_sub(1, std::memory_order_relaxed);
   live_.fetch_sub(1, std::memory_order_relaxed);

@@ -42,8 +42,8 @@ class IoThread {
   // Wakes the thread to stop accepting and drain (EngineShared::draining is already set).
   void Wake();
   void Join();
-  // From the JS thread: answers for this thread's connections; they go out on its next turn.
-  void Deliver(std::vector<DynamicResponse> responses);
+  // From the JS thread: commands for this thread's connections, run on its next turn.
+  void Deliver(std::vector<HookCommand> commands);
   ThreadStats Stats() const;
 
  private:
@@ -61,7 +61,7 @@ class IoThread {
   void Close(uint64_t id);
   void RefreshClock();
   void DrainInbox();
-  void Complete(DynamicResponse& response);
+  void RunCommand(HookCommand& cmd);
   void FlushOutbox();
 
   const int index_;
@@ -75,9 +75,9 @@ class IoThread {
   IoContext ctx_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   const Dispatcher* dispatcher_;
-  std::vector<DynamicRequest> outbox_;
+  HookOutbox outbox_;
   std::mutex inbox_mu_;
-  std::vector<DynamicResponse> inbox_;  // guarded by inbox_mu_
+  std::vector<HookCommand> inbox_;  // guarded by inbox_mu_
   uint64_t next_id_ = 1;
   bool listening_ = false;
   bool released_ = false;
