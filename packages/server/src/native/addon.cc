@@ -150,7 +150,11 @@ void CallDispatch(Napi::Env env, Napi::Function dispatch, void* /*context*/, Dyn
   std::memcpy(ab.Data(), batch->meta.data(), bytes);
   Napi::Float64Array meta = Napi::Float64Array::New(env, batch->meta.size(), ab, 0);
   Napi::Buffer<char> data = Napi::Buffer<char>::Copy(env, batch->data.data(), batch->data.size());
-  dispatch.Call({Napi::Number::New(env, batch->thread), meta, data});
+  napi_value args[] = {Napi::Number::New(env, batch->thread), meta, data};
+  napi_value result;
+  // Not Napi::Function::Call: at environment teardown the call fails, and throwing then is fatal.
+  // An exception the dispatcher throws stays pending and reaches node's uncaught handler.
+  napi_call_function(env, env.Undefined(), dispatch, 3, args, &result);
 }
 
 using DispatchFn = Napi::TypedThreadSafeFunction<void, DynamicBatch, CallDispatch>;

@@ -25,6 +25,14 @@ constexpr int kReadsPerEvent = 4;            // then let other connections have 
 constexpr size_t kSendfileChunk = 1 << 20;   // per call, so one big file cannot hog the thread
 constexpr int kMaxIov = 32;
 
+// After recv() returned 0: the connection is gone entirely (reset), not just half-closed.
+bool PeerReset(int fd) {
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return errno != ENOPROTOOPT;
+  return info.tcpi_state == TCP_CLOSE;
+}
+
 void SetCork(int fd, bool on) {
   int v = on ? 1 : 0;
   // Failure only costs an extra packet; nothing to undo.
@@ -38,7 +46,10 @@ Connection::Connection(UniqueFd fd, uint64_t id, const IoContext& ctx)
 uint32_t Connection::WantedEvents() const {
   if (phase_ == Phase::kLinger) return kevent::KEVENT_SOCKET_RECV;
   uint32_t want = 0;
-  if (!close_after_flush_ && WantsInput() && !peer_closed_) want |= kevent::KEVENT_SOCKET_RECV;
+  // While JS works, the socket stays watched (with a little input buffered at most), so a
+  // client that resets is noticed and JS told, and no re-registration per request.
+  const bool watch = awaiting_js_ > 0 && in_.size() - in_off_ < kBacklogBytes;
+  if (!close_after_flush_ && (WantsInput() || watch) && !peer_closed_) want |= kevent::KEVENT_SOCKET_RECV;
   if (Sendable()) want |= kevent::KEVENT_SOCKET_SEND;
   return want;
 }
@@ -54,6 +65,8 @@ bool Connection::OnReadable(IoContext& ctx) {
     }
     if (n == 0) {
       if (phase_ == Phase::kLinger) return false;
+      // A FIN may be a client waiting half-closed for its answer; a reset is a client gone.
+      if (PeerReset(fd_.get())) return false;
       peer_closed_ = true;
       break;
     }
