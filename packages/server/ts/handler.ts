@@ -150,8 +150,15 @@ export function makeDispatch(handler: RequestHandler, engine: () => NativeEngine
       this.out = new CommandBuffer(thread);
     }
     schedule = schedule;
-    forget(rid: number): void {
-      this.live.delete(rid);
+    track(req: HookRequest): void {
+      if (req.tracked) return;
+      req.tracked = true;
+      this.live.set(req.rid, req);
+    }
+    forget(req: HookRequest): void {
+      if (!req.tracked) return;
+      req.tracked = false;
+      this.live.delete(req.rid);
     }
   }
 
@@ -178,7 +185,7 @@ export function makeDispatch(handler: RequestHandler, engine: () => NativeEngine
     if (isStream(body)) {
       out.push(Cmd.Head, req.conn, req.rid, head.status, out.item(head.lines), head.length);
       req.hookThread.schedule();
-      req.hookThread.live.set(req.rid, req);
+      req.hookThread.track(req);
       void pump(req, body);
       return;
     }
@@ -227,7 +234,7 @@ export function makeDispatch(handler: RequestHandler, engine: () => NativeEngine
       return fail(req, err);
     }
     if (result && typeof (result as Promise<EngineResponse>).then === 'function') {
-      req.hookThread.live.set(req.rid, req);
+      req.hookThread.track(req);
       (result as Promise<EngineResponse>).then(
         (res) => respond(req, res),
         (err: unknown) => fail(req, err),
@@ -247,7 +254,7 @@ export function makeDispatch(handler: RequestHandler, engine: () => NativeEngine
           case Ev.Request: {
             const req = new HookRequest(t, meta, i, data);
             i += HookRequest.span(meta, i);
-            if (!req.bodyDone) live.set(req.rid, req);
+            if (!req.bodyDone) t.track(req);
             start(req);
             break;
           }

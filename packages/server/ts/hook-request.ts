@@ -12,10 +12,10 @@ type Latin1 = Buffer & { latin1Slice(start: number, end: number): string };
 /** Owner of the requests of one I/O thread: the commands they send and the flush. */
 export interface HookThread {
   readonly out: CommandBuffer;
-  /** Requests the engine may still send events for, by rid. */
-  readonly live: Map<number, HookRequest>;
+  /** Keeps `req` where the engine's later events for it find it. */
+  track(req: HookRequest): void;
   schedule(): void;
-  forget(rid: number): void;
+  forget(req: HookRequest): void;
 }
 
 function abortError(): Error {
@@ -47,6 +47,8 @@ export class HookRequest {
   /** Response side, kept by the dispatcher: bytes given to the engine and not yet acked. */
   inflight = 0;
   answered = false;
+  /** In the dispatcher's table of requests the engine may still send events for. */
+  tracked = false;
   onDrain: (() => void) | undefined;
 
   constructor(thread: HookThread, meta: Float64Array, at: number, data: Buffer) {
@@ -209,7 +211,7 @@ export class HookRequest {
     } else if (this.#stream && this.#chunks.length === 0) {
       this.#stream.push(null);
     }
-    if (this.answered) this.#thread.forget(this.rid);
+    if (this.answered) this.#thread.forget(this);
   }
 
   onAbort(): void {
@@ -226,14 +228,14 @@ export class HookRequest {
     if (this.#stream && bodyOpen) this.#stream.destroy(err);
     this.#controller?.abort(err);
     this.onDrain?.();
-    this.#thread.forget(this.rid);
+    this.#thread.forget(this);
   }
 
   /** The response is complete: a body nobody reads is read and dropped, as node:http does. */
   finished(): void {
     this.answered = true;
     if (this.#bodyDone || this.#aborted) {
-      this.#thread.forget(this.rid);
+      this.#thread.forget(this);
       return;
     }
     if (this.#stream || this.#collect) return;
