@@ -74,6 +74,14 @@ function declaredLength(value: HeaderValue): number {
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const SPLITTING = /[\r\n\0]/;
+// Names checked once: a handler uses few, again and again. Bounded against odd handlers.
+const goodNames = new Set<string>();
+
+function checkName(name: string, value: unknown): void {
+  if (goodNames.has(name)) return;
+  if (!TOKEN.test(name)) invalidHeader(name, value);
+  if (goodNames.size < 1024) goodNames.add(name);
+}
 
 function invalidHeader(name: string, value: unknown): never {
   throw Object.assign(new TypeError(`invalid response header ${JSON.stringify(name)}: ${JSON.stringify(String(value))}`), {
@@ -83,7 +91,7 @@ function invalidHeader(name: string, value: unknown): never {
 
 // One line per value; a CR, LF or NUL would let a value start a header of its own.
 function addLine(lines: string, name: string, value: HeaderValue): string {
-  if (!TOKEN.test(name)) invalidHeader(name, value);
+  checkName(name, value);
   if (typeof value !== 'object') {
     const v = String(value);
     if (SPLITTING.test(v)) invalidHeader(name, v);

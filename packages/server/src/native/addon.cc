@@ -144,6 +144,12 @@ class StopWorker : public Napi::AsyncWorker {
 // Float64Array and its bytes as one Buffer (layout in dynamic.h); JS decodes lazily.
 void CallDispatch(Napi::Env env, Napi::Function dispatch, void* /*context*/, DynamicBatch* raw) {
   std::unique_ptr<DynamicBatch> batch(raw);
+  struct Done {
+    HookFlow* flow;
+    ~Done() {
+      if (flow) flow->Done();  // after the call: answers JS gave in it are on their way
+    }
+  } done{batch->flow.get()};
   if (!env || !dispatch) return;  // torn down
   const size_t bytes = batch->meta.size() * sizeof(double);
   Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, bytes);
@@ -164,7 +170,14 @@ void BytesOf(napi_env env, napi_value v, std::string* out) {
   napi_valuetype type;
   if (napi_typeof(env, v, &type) != napi_ok) return;
   if (type == napi_string) {
+    // Most heads and bodies here are short: one call into a stack buffer, no length pass.
+    char small[512];
     size_t len = 0;
+    if (napi_get_value_string_utf8(env, v, small, sizeof small, &len) != napi_ok) return;
+    if (len + 4 < sizeof small) {  // not cut short (a cut may stop up to 3 bytes early)
+      out->assign(small, len);
+      return;
+    }
     if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) return;
     out->resize(len);
     // The terminating NUL goes into the std::string's own terminator slot.

@@ -3,6 +3,7 @@
 // byte string; the whole batch crosses to JS in one call. JS answers with HookCommands,
 // also in one call per thread. Nothing crosses per request, header or chunk.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,8 +31,22 @@ constexpr int kHookHttp10 = 1;
 constexpr int kHookIpv6 = 2;
 constexpr int kHookBodyFollows = 4;  // more body arrives in kBody records, then kEnd
 
+// At most one batch per I/O thread is with JS at a time: while JS works on one, the next
+// grows, so the two threads (often on one core) trade fewer, larger batches.
+struct HookFlow {
+  std::atomic<bool> in_flight{false};
+  std::atomic<bool> deferred{false};  // the I/O thread held a batch back meanwhile
+  std::function<void()> wake;         // wakes that I/O thread; set before it starts
+  // On the JS thread, once JS is done with a batch.
+  void Done() {
+    in_flight.store(false);
+    if (deferred.exchange(false) && wake) wake();
+  }
+};
+
 struct DynamicBatch {
   int thread = 0;
+  std::shared_ptr<HookFlow> flow;
   std::vector<double> meta;
   std::string data;
   // (conn, rid) of every request in the batch: answered 503 when JS cannot take it.

@@ -12,14 +12,17 @@ namespace kserver {
 namespace {
 
 bool IsTchar(unsigned char c) {
-  if (std::isalnum(c)) return true;
+  if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) return true;
   return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
 }
 
+// ASCII only, as header names are: no locale lookup per character.
 bool SameName(std::string_view a, std::string_view lower) {
   if (a.size() != lower.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != lower[i]) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const char c = a[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c) != lower[i]) return false;
+  }
   return true;
 }
 

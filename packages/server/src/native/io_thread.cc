@@ -69,6 +69,12 @@ Status IoThread::Start() {
   reserve_.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!reserve_.valid()) return Status::Errno(errno, "open", "cannot open the reserve fd (/dev/null)");
   if (!SetListening(true)) return Status::Errno(errno ? errno : EINVAL, "kevent_ctl", "cannot watch the listening socket");
+  flow_->wake = [queue = std::weak_ptr<Queue>(queue_)] {
+    if (auto q = queue.lock()) {
+      Status ignored;  // a queue already closed has no thread left to wake
+      q->Ctl(KEVENT_CTL_READY, nullptr, nullptr, 0, &ignored);
+    }
+  };
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
@@ -105,10 +111,19 @@ void IoThread::RunCommand(HookCommand& cmd) {
   if (!conn->OnHook(cmd, ctx_) || !Sync(conn)) Close(cmd.conn);
 }
 
-void IoThread::FlushOutbox() {
+void IoThread::FlushOutbox(bool force) {
   if (outbox_.empty()) return;
+  if (!force && flow_->in_flight.load()) {
+    flow_->deferred.store(true);
+    // JS may have finished between the two loads; then nobody would wake us for this batch.
+    if (flow_->in_flight.load()) return;
+    flow_->deferred.store(false);
+  }
   std::unique_ptr<DynamicBatch> batch = outbox_.Take(index_);
+  batch->flow = flow_;
+  flow_->in_flight.store(true);
   if (dispatcher_ && *dispatcher_ && (*dispatcher_)(batch)) return;
+  flow_->in_flight.store(false);
   // No JS to take them (the handler is being torn down): 503 in their places.
   for (const auto& [conn, rid] : batch->requests) {
     HookCommand c;
@@ -197,7 +212,7 @@ void IoThread::Run() {
   ReleaseListener();  // also when the loop ended on an error: Engine::Stop waits for it
   // Past the grace period: whatever is still open is cut.
   while (!conns_.empty()) Close(conns_.begin()->first);
-  FlushOutbox();  // JS hears of the requests it can no longer answer
+  FlushOutbox(true);  // JS hears of the requests it can no longer answer
   queue_->Close();
 }
 

@@ -62,7 +62,8 @@ class IoThread {
   void RefreshClock();
   void DrainInbox();
   void RunCommand(HookCommand& cmd);
-  void FlushOutbox();
+  // `force`: send even while JS still works on the last batch (the thread is ending).
+  void FlushOutbox(bool force = false);
 
   const int index_;
   const Options& options_;
@@ -76,6 +77,7 @@ class IoThread {
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   const Dispatcher* dispatcher_;
   HookOutbox outbox_;
+  std::shared_ptr<HookFlow> flow_ = std::make_shared<HookFlow>();
   std::mutex inbox_mu_;
   std::vector<HookCommand> inbox_;  // guarded by inbox_mu_
   uint64_t next_id_ = 1;
