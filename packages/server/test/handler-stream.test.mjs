@@ -364,3 +364,25 @@ test('many clients streaming up and down at once on one I/O thread', { timeout: 
     results.forEach((got, i) => assert.equal(sha(got), sha(bodies[i])));
   });
 });
+
+test('stopping the engine tells JS of the streams it was still writing', { timeout: 20000 }, async () => {
+  const aborted = deferred();
+  const started = deferred();
+  async function* slow(signal) {
+    started.resolve();
+    while (!signal.aborted) {
+      yield 'tick\n';
+      await sleep(10);
+    }
+  }
+  const engine = createEngine({ threads: 1, handler: (r) => (r.signal.addEventListener('abort', () => aborted.resolve(r.signal.reason.code)), { body: slow(r.signal) }) });
+  const port = await engine.start();
+  const hold = setInterval(() => {}, 1000);
+  const c = new Client(port);
+  c.send(req('/slow'));
+  await started.promise;
+  await engine.stop({ grace: 0 });
+  assert.equal(await aborted.promise, 'ECONNRESET');
+  await c.untilClosed(5000);
+  clearInterval(hold);
+});
