@@ -148,7 +148,6 @@ class Connection {
   size_t out_bytes_ = 0;
   bool has_file_ = false;
   uint32_t requests_ = 0;
-  uint64_t next_seq_ = 1;
   uint32_t awaiting_js_ = 0;
   bool close_after_flush_ = false;
   bool must_linger_ = false;
