@@ -17,7 +17,8 @@ kport="${KEVENT_PORT:-$(free_port)}"
 nport="${NODE_PORT:-$(free_port)}"
 dur="${DURATION:-5s}"
 rounds="${ROUNDS:-1}"
-taskset -c 0 node "$here/hello-server.mjs" kevent "$kport" & kpid=$!; pids+=($kpid)
+# KIND=kevent-frozen: the handler returns one frozen object (headers serialised once).
+taskset -c 0 node "$here/hello-server.mjs" "${KIND:-kevent}" "$kport" & kpid=$!; pids+=($kpid)
 taskset -c 0 node "$here/hello-server.mjs" node "$nport" & npid=$!; pids+=($npid)
 servers=("kevent:$kpid:$kport" "node:$npid:$nport")
 if [ -n "${BASELINE:-}" ]; then
