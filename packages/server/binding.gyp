@@ -26,6 +26,7 @@
         "src/native/chunked.cc",
         "src/native/connection.cc",
         "src/native/encoding.cc",
+        "src/native/dynamic.cc",
         "src/native/engine.cc",
         "src/native/error_pages.cc",
         "src/native/http_date.cc",

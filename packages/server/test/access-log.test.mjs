@@ -148,6 +148,29 @@ test('a JS hook response is logged with its status and body bytes', async () => 
   }
 });
 
+test('a streamed JS hook response is logged once it ends, with the body bytes JS streamed', async () => {
+  const s = await logged({
+    handler: () => ({
+      status: 202,
+      body: (async function* () {
+        yield 'first,';
+        yield Buffer.from('second');
+      })(),
+    }),
+  });
+  try {
+    const c = new Client(s.port);
+    await c.ready;
+    c.send(req('/stream'));
+    await c.until(1);
+    c.close();
+    const [entry] = await s.until(1);
+    assert.deepEqual([entry.url, entry.status, entry.bytes], ['/stream', 202, Buffer.byteLength('first,second')]);
+  } finally {
+    await s.engine.stop();
+  }
+});
+
 test('pipelined requests on one keep-alive connection: one entry each, in order', async () => {
   const s = await logged({ threads: 2 });
   try {

@@ -34,7 +34,11 @@ test('with a root: existing files are static, missing paths go to the handler', 
 
 test('without a root every request goes to the handler, with method, URL, version, headers and body', () => {
   const seen = [];
-  return withEngine({ handler: (r) => (seen.push(r), { body: 'ok' }) }, async (port) => {
+  const handler = async (r) => {
+    seen.push({ method: r.method, url: r.url, httpVersion: r.httpVersion, rawHeaders: r.rawHeaders, body: await r.buffer() });
+    return { body: 'ok' };
+  };
+  return withEngine({ handler }, async (port) => {
     await raw(port, 'POST /a?b HTTP/1.1\r\nHost: t\r\nX-One: 1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
     await raw(port, 'PUT /c HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n', { timeout: 500 }).catch(() => {});
     await raw(port, 'PUT /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n');
@@ -42,7 +46,7 @@ test('without a root every request goes to the handler, with method, URL, versio
     assert.equal(a.method, 'POST');
     assert.equal(a.url, '/a?b');
     assert.equal(a.httpVersion, '1.1');
-    assert.deepEqual(a.rawHeaders, ['host', 't', 'x-one', '1', 'content-length', '5', 'connection', 'close']);
+    assert.deepEqual(a.rawHeaders, ['Host', 't', 'X-One', '1', 'Content-Length', '5', 'Connection', 'close'], 'names keep their case');
     assert.equal(a.body.toString(), 'hello');
     assert.equal(c.method, 'PUT');
     assert.equal(c.body.toString(), 'abcde');
@@ -99,6 +103,7 @@ test('a handler that throws or rejects answers 500 and reports the error', () =>
 test('headers that would split the response answer 500; the engine owns framing headers', () =>
   withEngine(
     {
+      onHandlerError: () => {},
       handler: (r) =>
         r.url === '/split'
           ? { headers: { 'X-A': 'a\r\nSet-Cookie: evil=1' }, body: 'x' }

@@ -19,7 +19,7 @@ export class Engine {
     const onError = options.onHandlerError ?? ((err: unknown) => console.error('kevent handler error:', err));
     const dispatch = options.handler ? makeDispatch(options.handler, () => this.#native, onError) : undefined;
     const accessLog = options.accessLog ? guardAccessLog(options.accessLog, onError) : undefined;
-    this.#native = new addon.NativeEngine(this.options, dispatch as ((batch: never[]) => void) | undefined, accessLog);
+    this.#native = new addon.NativeEngine(this.options, dispatch, accessLog);
   }
 
   /** Binds and starts the I/O threads; resolves with the bound port. */

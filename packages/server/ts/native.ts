@@ -19,13 +19,17 @@ export interface NativeEngine {
   start(): number;
   stop(graceMs: number): Promise<void>;
   stats(): ThreadStats[];
-  respond(thread: number, answers: object[]): void;
+  /** Commands for I/O thread `thread` (layout in hook-wire.ts and src/native/dynamic.h). */
+  respond(thread: number, commands: Float64Array, count: number, items: Array<string | Uint8Array>): void;
 }
+
+/** Called with each I/O thread batch: its records and the bytes they point into. */
+export type NativeDispatch = (thread: number, meta: Float64Array, data: Buffer) => void;
 
 interface Addon {
   NativeEngine: new (
     options: ResolvedOptions,
-    dispatch?: (batch: never[]) => void,
+    dispatch?: NativeDispatch,
     /** Gets each batch as a JSON array of AccessLogEntry. */
     accessLog?: (json: string) => void,
   ) => NativeEngine;

@@ -5,7 +5,9 @@
 // `accessLog(json)` the finished responses as a JSON array, one call per I/O thread batch too.
 #include <napi.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <memory>
 
@@ -140,31 +142,27 @@ class StopWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
 };
 
-// On the JS thread: one batch becomes one array and one call.
+// On the JS thread: one batch becomes one call with two arguments, its records as a
+// Float64Array and its bytes as one Buffer (layout in dynamic.h); JS decodes lazily.
 void CallDispatch(Napi::Env env, Napi::Function dispatch, void* /*context*/, DynamicBatch* raw) {
   std::unique_ptr<DynamicBatch> batch(raw);
-  if (!env || !dispatch) return;  // torn down
-  Napi::Array list = Napi::Array::New(env, batch->requests.size());
-  uint32_t i = 0;
-  for (DynamicRequest& r : batch->requests) {
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("thread", Napi::Number::New(env, batch->thread));
-    o.Set("conn", Napi::Number::New(env, static_cast<double>(r.conn)));
-    o.Set("seq", Napi::Number::New(env, static_cast<double>(r.seq)));
-    o.Set("method", Napi::String::New(env, r.method));
-    o.Set("url", Napi::String::New(env, r.target));
-    o.Set("httpVersion", Napi::String::New(env, r.http_minor == 0 ? "1.0" : "1.1"));
-    Napi::Array headers = Napi::Array::New(env, r.headers.size() * 2);
-    uint32_t h = 0;
-    for (const auto& [name, value] : r.headers) {
-      headers.Set(h++, Napi::String::New(env, name));
-      headers.Set(h++, Napi::String::New(env, value));
+  struct Done {
+    HookFlow* flow;
+    ~Done() {
+      if (flow) flow->Done();  // after the call: answers JS gave in it are on their way
     }
-    o.Set("rawHeaders", headers);
-    o.Set("body", Napi::Buffer<char>::Copy(env, r.body.data(), r.body.size()));
-    list.Set(i++, o);
-  }
-  dispatch.Call({list});
+  } done{batch->flow.get()};
+  if (!env || !dispatch) return;  // torn down
+  const size_t bytes = batch->meta.size() * sizeof(double);
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, bytes);
+  std::memcpy(ab.Data(), batch->meta.data(), bytes);
+  Napi::Float64Array meta = Napi::Float64Array::New(env, batch->meta.size(), ab, 0);
+  Napi::Buffer<char> data = Napi::Buffer<char>::Copy(env, batch->data.data(), batch->data.size());
+  napi_value args[] = {Napi::Number::New(env, batch->thread), meta, data};
+  napi_value result;
+  // Not Napi::Function::Call: at environment teardown the call fails, and throwing then is fatal.
+  // An exception the dispatcher throws stays pending and reaches node's uncaught handler.
+  napi_call_function(env, env.Undefined(), dispatch, 3, args, &result);
 }
 
 using DispatchFn = Napi::TypedThreadSafeFunction<void, DynamicBatch, CallDispatch>;
@@ -179,13 +177,41 @@ void CallAccessLog(Napi::Env env, Napi::Function log, void* /*context*/, AccessB
 
 using AccessLogFn = Napi::TypedThreadSafeFunction<void, AccessBatch, CallAccessLog>;
 
-std::string BytesOf(const Napi::Value& v) {
-  if (v.IsBuffer()) {
-    auto b = v.As<Napi::Buffer<char>>();
-    return std::string(b.Data(), b.Length());
+// A string is taken as UTF-8; a Buffer or other typed array as its bytes.
+void BytesOf(napi_env env, napi_value v, std::string* out) {
+  napi_valuetype type;
+  if (napi_typeof(env, v, &type) != napi_ok) return;
+  if (type == napi_string) {
+    // Most heads and bodies here are short: one call into a stack buffer, no length pass.
+    char small[512];
+    size_t len = 0;
+    if (napi_get_value_string_utf8(env, v, small, sizeof small, &len) != napi_ok) return;
+    if (len + 4 < sizeof small) {  // not cut short (a cut may stop up to 3 bytes early)
+      out->assign(small, len);
+      return;
+    }
+    if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) return;
+    out->resize(len);
+    // The terminating NUL goes into the std::string's own terminator slot.
+    napi_get_value_string_utf8(env, v, out->data(), len + 1, &len);
+    return;
   }
-  if (v.IsString()) return v.As<Napi::String>().Utf8Value();
-  return std::string();
+  bool is_typed = false;
+  napi_is_typedarray(env, v, &is_typed);
+  if (!is_typed) return;
+  napi_typedarray_type t;
+  size_t length = 0, offset = 0;
+  void* data = nullptr;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, v, &t, &length, &data, &ab, &offset) != napi_ok || !data) return;
+  size_t element = 1;
+  switch (t) {
+    case napi_int16_array: case napi_uint16_array: element = 2; break;
+    case napi_int32_array: case napi_uint32_array: case napi_float32_array: element = 4; break;
+    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: element = 8; break;
+    default: break;
+  }
+  out->assign(static_cast<const char*>(data), length * element);
 }
 
 class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
@@ -304,30 +330,44 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     return out;
   }
 
-  // respond(thread, [{ conn, seq, status, headers: [name, value, ...], body }]).
+  // respond(thread, commands: Float64Array, count, items: (string | Uint8Array)[]): layout in dynamic.h.
   Napi::Value Respond(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsArray())
-      return kevent::addon::ThrowType(env, "respond(thread, answers[])");
-    Napi::Array list = info[1].As<Napi::Array>();
-    std::vector<DynamicResponse> out;
-    out.reserve(list.Length());
-    for (uint32_t i = 0; i < list.Length(); ++i) {
-      Napi::Value item = list.Get(i);
-      if (!item.IsObject()) continue;
-      Napi::Object o = item.As<Napi::Object>();
-      DynamicResponse r{};
-      r.conn = static_cast<uint64_t>(o.Get("conn").ToNumber().DoubleValue());
-      r.seq = static_cast<uint64_t>(o.Get("seq").ToNumber().DoubleValue());
-      r.status = o.Get("status").ToNumber().Int32Value();
-      Napi::Value headers = o.Get("headers");
-      if (headers.IsArray()) {
-        Napi::Array h = headers.As<Napi::Array>();
-        for (uint32_t k = 0; k + 1 < h.Length(); k += 2)
-          r.headers.emplace_back(h.Get(k).ToString().Utf8Value(), h.Get(k + 1).ToString().Utf8Value());
+    if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[2].IsNumber() || !info[3].IsArray())
+      return kevent::addon::ThrowType(env, "respond(thread, commands, count, items)");
+    Napi::TypedArray typed = info[1].As<Napi::TypedArray>();
+    if (typed.TypedArrayType() != napi_float64_array) return kevent::addon::ThrowType(env, "commands must be a Float64Array");
+    Napi::Float64Array cmds = typed.As<Napi::Float64Array>();
+    const size_t count = std::min<size_t>(info[2].As<Napi::Number>().Uint32Value(), cmds.ElementLength() / kHookStride);
+    Napi::Array items = info[3].As<Napi::Array>();
+    const uint32_t n_items = items.Length();
+    auto item = [&](double index, std::string* out) {
+      if (index < 0 || index >= n_items) return;
+      napi_value v;
+      if (napi_get_element(env, items, static_cast<uint32_t>(index), &v) == napi_ok) BytesOf(env, v, out);
+    };
+    const double* c = cmds.Data();
+    std::vector<HookCommand> out(count);
+    for (size_t i = 0; i < count; ++i, c += kHookStride) {
+      HookCommand& cmd = out[i];
+      cmd.type = static_cast<int>(c[0]);
+      cmd.conn = static_cast<uint64_t>(c[1]);
+      cmd.rid = static_cast<uint64_t>(c[2]);
+      switch (cmd.type) {
+        case kCmdAnswer:
+          cmd.status = static_cast<int>(c[3]);
+          item(c[4], &cmd.head);
+          item(c[5], &cmd.body);
+          break;
+        case kCmdHead:
+          cmd.status = static_cast<int>(c[3]);
+          item(c[4], &cmd.head);
+          cmd.length = c[5] >= 0 ? static_cast<int64_t>(c[5]) : -1;
+          break;
+        case kCmdData: item(c[4], &cmd.body); break;
+        case kCmdRead: cmd.length = c[3] > 0 ? static_cast<int64_t>(c[3]) : 0; break;
+        default: break;
       }
-      r.body = BytesOf(o.Get("body"));
-      out.push_back(std::move(r));
     }
     engine_->Respond(info[0].As<Napi::Number>().Int32Value(), std::move(out));
     return env.Undefined();

@@ -9,10 +9,12 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "response.h"
 #include "tcp_progress.h"
+#include "text.h"
 #include "ukevent.h"
 
 namespace kserver {
@@ -21,6 +23,14 @@ using kevent::UniqueFd;
 namespace {
 constexpr int kReadsPerEvent = 4;            // then let other connections have a turn
 constexpr int kMaxIov = 32;
+
+// After recv() returned 0: the connection is gone entirely (reset), not just half-closed.
+bool PeerReset(int fd) {
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return errno != ENOPROTOOPT;
+  return info.tcpi_state == TCP_CLOSE;
+}
 
 void SetCork(int fd, bool on) {
   int v = on ? 1 : 0;
@@ -35,7 +45,10 @@ Connection::Connection(UniqueFd fd, uint64_t id, const IoContext& ctx)
 uint32_t Connection::WantedEvents() const {
   if (phase_ == Phase::kLinger) return kevent::KEVENT_SOCKET_RECV;
   uint32_t want = 0;
-  if (!close_after_flush_ && !Backlogged() && !peer_closed_) want |= kevent::KEVENT_SOCKET_RECV;
+  // While JS works, the socket stays watched (with a little input buffered at most), so a
+  // client that resets is noticed and JS told, and no re-registration per request.
+  const bool watch = awaiting_js_ > 0 && in_.size() - in_off_ < kBacklogBytes;
+  if (!close_after_flush_ && (WantsInput() || watch) && !peer_closed_) want |= kevent::KEVENT_SOCKET_RECV;
   if (Sendable()) want |= kevent::KEVENT_SOCKET_SEND;
   return want;
 }
@@ -51,6 +64,8 @@ bool Connection::OnReadable(IoContext& ctx) {
     }
     if (n == 0) {
       if (phase_ == Phase::kLinger) return false;
+      // A FIN may be a client waiting half-closed for its answer; a reset is a client gone.
+      if (PeerReset(fd_.get())) return false;
       peer_closed_ = true;
       break;
     }
@@ -89,6 +104,10 @@ bool Connection::OnTick(IoContext& ctx) {
     case Phase::kHead:
     case Phase::kBody:
       if (close_after_flush_) return true;
+      if (phase_ == Phase::kBody && BodyWindowFull()) {
+        deadline_ = ctx.now + ctx.options.body_timeout_ms;  // JS is slow to read, not the client to send
+        return true;
+      }
       Fail(408, ctx);  // slowloris: too slow to send the head, or the body stalled
       return Flush(ctx) && Finish(ctx);
   }
@@ -108,7 +127,7 @@ void Connection::CompactInput() {
 
 bool Connection::ParseAndAnswer(IoContext& ctx) {
   const HeadLimits limits{ctx.options.max_request_line, ctx.options.max_header_size, ctx.options.max_headers};
-  while (!close_after_flush_ && !Backlogged()) {
+  while (!close_after_flush_ && WantsInput()) {
     const char* data = in_.data() + in_off_;
     const size_t avail = in_.size() - in_off_;
     if (phase_ == Phase::kIdle) {
@@ -133,6 +152,8 @@ bool Connection::ParseAndAnswer(IoContext& ctx) {
       }
       in_off_ += consumed;
       ++requests_;
+      const uint32_t max = ctx.options.max_requests_per_connection;
+      keep_ = req_->keep_alive && !ctx.draining && (max == 0 || requests_ < max);
       if (req_->body == Request::Body::kNone) {
         Dispatch(ctx);
         continue;
@@ -145,31 +166,65 @@ bool Connection::ParseAndAnswer(IoContext& ctx) {
       if (req_->body == Request::Body::kChunked)
         chunked_ = std::make_unique<ChunkedDecoder>(ctx.options.max_body_size, ctx.options.max_chunk_extension,
                                                   ctx.options.max_header_size);
+      body_mode_ = BodyMode::kDiscard;
+      if (ctx.options.handler) {
+        // Static files answer from the head alone; their answer waits for the body to pass.
+        Reply reply;
+        if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep_}, &reply))
+          held_reply_ = std::make_unique<Reply>(std::move(reply));
+        else
+          body_mode_ = BodyMode::kBuffer;
+      }
       // The client waits for this before sending the body; one already on its way needs none.
       if (req_->expect_continue && in_off_ == in_.size()) Enqueue("HTTP/1.1 100 Continue\r\n\r\n");
       phase_ = Phase::kBody;
       deadline_ = ctx.now + ctx.options.body_timeout_ms;
       continue;
     }
-    // Phase::kBody: framed and counted; kept only when the JS handler may want it.
+    // Phase::kBody: framed and counted; kept only when the JS handler takes the request.
     if (avail == 0) break;
     deadline_ = ctx.now + ctx.options.body_timeout_ms;
+    std::string piece;
+    std::string* sink = body_mode_ == BodyMode::kBuffer ? &req_->content
+                        : body_mode_ == BodyMode::kStream ? &piece
+                                                          : nullptr;
+    bool done;
     if (chunked_) {
       size_t consumed = 0;
-      const auto r = chunked_->Feed(data, avail, &consumed, ctx.options.handler ? &req_->content : nullptr);
+      const auto r = chunked_->Feed(data, avail, &consumed, sink);
       if (r == ChunkedDecoder::Result::kError) {
-        Fail(chunked_->status(), ctx);
+        if (body_mode_ == BodyMode::kStream) FailStream(chunked_->status(), ctx);
+        else Fail(chunked_->status(), ctx);
         break;
       }
       in_off_ += consumed;
-      if (r == ChunkedDecoder::Result::kNeedMore) break;
-      chunked_.reset();
+      done = r == ChunkedDecoder::Result::kDone;
+      if (done) chunked_.reset();
     } else {
       const size_t take = static_cast<size_t>(std::min<uint64_t>(body_left_, avail));
-      if (ctx.options.handler) req_->content.append(data, take);
+      if (sink) sink->append(data, take);
       in_off_ += take;
       body_left_ -= take;
-      if (body_left_ > 0) break;
+      done = body_left_ == 0;
+    }
+    if (body_mode_ == BodyMode::kStream) {
+      if (!piece.empty()) {
+        ctx.outbox->Body(id_, hook_->stream_rid, piece);
+        hook_->body_unread += piece.size();
+      }
+      if (!done) break;  // all the input there is went to JS
+      ctx.outbox->Mark(kHookEnd, id_, hook_->stream_rid);
+      hook_->stream_rid = 0;
+      EndRequest(ctx);
+      continue;
+    }
+    if (!done) {
+      // The rest of the body is not here yet: JS gets the head now and the body as it comes.
+      if (body_mode_ == BodyMode::kBuffer) {
+        HandToJs(true, ctx);
+        body_mode_ = BodyMode::kStream;
+      }
+      break;
     }
     Dispatch(ctx);
   }
@@ -187,47 +242,117 @@ bool Connection::Process(IoContext& ctx) {
   }
   // The peer finished sending: once every complete request is answered, we are done.
   if (peer_closed_ && OutEmpty()) return false;
+  // It stopped in the middle of a body that JS is not holding back: that body never ends.
+  if (peer_closed_ && phase_ == Phase::kBody && !(body_mode_ == BodyMode::kStream && BodyWindowFull())) return false;
   return true;
 }
 
 void Connection::Dispatch(IoContext& ctx) {
-  const uint32_t max = ctx.options.max_requests_per_connection;
-  const bool keep = req_->keep_alive && !ctx.draining && (max == 0 || requests_ < max);
-  Reply reply;
-  if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep}, &reply)) {
-    const size_t first = out_.size();
-    EnqueueReply(std::move(reply));
-    if (ctx.access_log && first < out_.size()) {
-      // Counted from what was queued, so any shape of reply (file ranges, parts) adds up.
-      uint64_t after = 0;
-      for (size_t i = first + 1; i < out_.size(); ++i) after += out_[i].data.size() + out_[i].remaining;
-      ctx.access_log->Add(id_, req_.get(), out_[first].data, after);
-    }
+  if (held_reply_) {
+    EnqueueLogged(std::move(*held_reply_), ctx);
+    held_reply_.reset();
+  } else if (body_mode_ == BodyMode::kBuffer) {
+    HandToJs(false, ctx);  // static files declined it when its head came
   } else {
-    HandToJs(keep, ctx);
+    Reply reply;
+    if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep_}, &reply)) EnqueueLogged(std::move(reply), ctx);
+    else HandToJs(false, ctx);
   }
-  req_.reset();
-  phase_ = Phase::kIdle;
-  deadline_ = ctx.now + ctx.options.idle_timeout_ms;
-  if (!keep) close_after_flush_ = true;
+  EndRequest(ctx);
 }
 
-void Connection::HandToJs(bool keep, IoContext& ctx) {
+void Connection::EnqueueLogged(Reply reply, IoContext& ctx) {
+  const size_t first = out_.size();
+  EnqueueReply(std::move(reply));
+  if (!ctx.access_log || first == out_.size()) return;
+  // Counted from what was queued, so any shape of reply (file ranges, parts) adds up.
+  uint64_t after = 0;
+  for (size_t i = first + 1; i < out_.size(); ++i) after += out_[i].data.size() + out_[i].remaining;
+  ctx.access_log->Add(id_, req_.get(), out_[first].data, after);
+}
+
+void Connection::EndRequest(IoContext& ctx) {
+  req_.reset();
+  body_mode_ = BodyMode::kDiscard;
+  phase_ = Phase::kIdle;
+  deadline_ = ctx.now + ctx.options.idle_timeout_ms;
+  if (!keep_) close_after_flush_ = true;
+}
+
+void Connection::HandToJs(bool body_follows, IoContext& ctx) {
+  if (!hook_) {
+    hook_ = std::make_unique<HookState>();
+    GetPeerAddress(fd_.get(), &hook_->peer);  // a peer already gone reports no address
+  }
   Segment hold;
   hold.pending = true;
-  hold.seq = next_seq_++;
-  hold.keep_alive = keep;
+  hold.seq = ctx.outbox->NextRid();
+  hold.keep_alive = keep_;
   hold.http10 = req_->http_minor == 0;
   hold.head_only = req_->head_only();
   if (ctx.access_log) ctx.access_log->Hold(id_, hold.seq, *req_);
-  ctx.outbox->push_back(DynamicRequest{id_, hold.seq, std::move(req_->method), std::move(req_->target),
-                                       std::move(req_->headers), std::move(req_->content), req_->http_minor});
+  ctx.outbox->Request(id_, hold.seq, *req_, hook_->peer, req_->content, body_follows);
+  if (body_follows) {
+    hook_->stream_rid = hold.seq;
+    hook_->body_unread = req_->content.size();
+    std::string().swap(req_->content);
+  }
   out_.push_back(std::move(hold));
   ++awaiting_js_;
 }
 
+bool Connection::BodyWindowFull() const { return hook_ && hook_->body_unread >= kBodyWindow; }
+
+bool Connection::WantsInput() const {
+  if (phase_ == Phase::kBody && body_mode_ == BodyMode::kStream) return !BodyWindowFull();
+  return !Backlogged();
+}
+
+void Connection::AbortBodyStream(IoContext& ctx) {
+  if (!hook_ || !hook_->stream_rid) return;
+  ctx.outbox->Mark(kHookAbort, id_, hook_->stream_rid);
+  hook_->stream_rid = 0;
+}
+
+void Connection::FailStream(int status, IoContext& ctx) {
+  Segment* seg = FindJs(hook_->stream_rid);
+  AbortBodyStream(ctx);
+  if (seg && seg->pending) {
+    // JS has not answered: the client hears why its body was refused.
+    seg->data = SimpleResponse(status, ctx.date, false, seg->http10, seg->head_only);
+    if (ctx.access_log) {
+      const size_t head_end = seg->data.find("\r\n\r\n") + 4;
+      ctx.access_log->Answered(id_, seg->seq, status, seg->data.size() - head_end);
+    }
+    seg->pending = false;
+    out_bytes_ += seg->data.size();
+    --awaiting_js_;
+  } else if (seg) {
+    EndStream(*seg, true, ctx);
+  }
+  close_after_flush_ = true;
+  must_linger_ = true;
+}
+
+void Connection::Abandon(HookOutbox* outbox) {
+  bool body_told = false;
+  for (size_t i = out_head_; i < out_.size(); ++i) {
+    const Segment& s = out_[i];
+    if (!s.pending && !s.js_stream) continue;
+    outbox->Mark(kHookAbort, id_, s.seq);
+    body_told |= hook_ && s.seq == hook_->stream_rid;
+  }
+  if (hook_ && hook_->stream_rid && !body_told) outbox->Mark(kHookAbort, id_, hook_->stream_rid);
+}
+
+Connection::Segment* Connection::FindJs(uint64_t rid) {
+  for (size_t i = out_head_; i < out_.size(); ++i)
+    if (out_[i].seq == rid && (out_[i].pending || out_[i].js_stream)) return &out_[i];
+  return nullptr;
+}
+
 namespace {
-bool SafeHeader(const std::string& name, const std::string& value) {
+bool SafeHeader(std::string_view name, std::string_view value) {
   if (name.empty()) return false;
   for (unsigned char c : name)
     if (c <= 0x20 || c == ':' || c == 0x7f) return false;
@@ -236,38 +361,165 @@ bool SafeHeader(const std::string& name, const std::string& value) {
   return true;
 }
 
-bool EngineOwned(const std::string& name) {
+bool EngineOwned(std::string_view name) {
   static const char* const kOwned[] = {"content-length", "transfer-encoding", "connection", "date", "server"};
   for (const char* owned : kOwned)
-    if (name.size() == std::strlen(owned) && strncasecmp(name.c_str(), owned, name.size()) == 0) return true;
+    if (name.size() == std::strlen(owned) && strncasecmp(name.data(), owned, name.size()) == 0) return true;
   return false;
+}
+
+// The handler's header lines ("Name: value\r\n" each), checked; the engine's own dropped.
+bool CheckedLines(std::string_view block, std::string* out) {
+  size_t pos = 0;
+  while (pos < block.size()) {
+    const size_t end = block.find("\r\n", pos);
+    if (end == std::string_view::npos) return false;
+    const std::string_view line = block.substr(pos, end - pos);
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return false;
+    const std::string_view name = line.substr(0, colon);
+    if (!SafeHeader(name, TrimOws(line.substr(colon + 1)))) return false;
+    if (!EngineOwned(name)) out->append(block.data() + pos, end + 2 - pos);
+    pos = end + 2;
+  }
+  return true;
 }
 }  // namespace
 
-bool Connection::Complete(DynamicResponse& response, IoContext& ctx) {
-  auto it = std::find_if(out_.begin() + static_cast<ptrdiff_t>(out_head_), out_.end(),
-                         [&](const Segment& s) { return s.pending && s.seq == response.seq; });
-  if (it == out_.end()) return true;  // answered already
-  int status = response.status;
-  bool valid = status >= 200 && status <= 999;
-  for (const auto& [name, value] : response.headers) valid = valid && SafeHeader(name, value);
+bool Connection::OnHook(HookCommand& cmd, IoContext& ctx) {
+  if (cmd.type == kCmdRead) {
+    if (hook_ && cmd.rid == hook_->stream_rid)
+      hook_->body_unread -= std::min<uint64_t>(hook_->body_unread, static_cast<uint64_t>(cmd.length));
+    return Process(ctx);
+  }
+  Segment* seg = FindJs(cmd.rid);
+  if (!seg) {
+    // Answered, cut or abandoned already. Bytes still count as taken, so JS never stalls.
+    if (cmd.type == kCmdData && !cmd.body.empty()) ctx.outbox->Ack(id_, cmd.rid, cmd.body.size());
+    return true;
+  }
+  switch (cmd.type) {
+    case kCmdAnswer:
+    case kCmdHead:
+      if (seg->pending) Answer(*seg, cmd, ctx);
+      break;
+    case kCmdData:
+      if (seg->js_stream) Append(*seg, cmd, ctx);
+      break;
+    case kCmdFinish:
+      if (seg->js_stream) EndStream(*seg, false, ctx);
+      break;
+    case kCmdFail:
+      if (seg->pending) {
+        cmd.type = kCmdAnswer;
+        cmd.status = 500;
+        cmd.head.clear();
+        cmd.body = "500 Internal Server Error\n";
+        Answer(*seg, cmd, ctx);
+      } else {
+        EndStream(*seg, true, ctx);
+      }
+      break;
+    default: break;
+  }
+  return Process(ctx);
+}
+
+void Connection::Answer(Segment& seg, HookCommand& cmd, IoContext& ctx) {
+  int status = cmd.status;
+  std::string lines;
+  const bool valid = status >= 200 && status <= 999 && CheckedLines(cmd.head, &lines);
   if (!valid) {
     status = 500;
-    response.headers.clear();
-    response.body.clear();
+    lines.clear();
+    cmd.body.clear();
   }
-  ResponseHead head(status, ctx.date);
-  for (const auto& [name, value] : response.headers)
-    if (!EngineOwned(name)) head.Add(name, value);
+  const bool stream = valid && cmd.type == kCmdHead;
   const bool bodyless = status == 204 || status == 304;
-  if (!bodyless) head.AddLength(response.body.size());
-  it->data = head.Finish(it->keep_alive, it->http10);
-  if (!bodyless && !it->head_only) it->data += response.body;
-  if (ctx.access_log) ctx.access_log->Answered(id_, response.seq, status, bodyless || it->head_only ? 0 : response.body.size());
-  it->pending = false;
-  out_bytes_ += it->data.size();
+  ResponseHead head(status, ctx.date);
+  if (!stream) {
+    if (!bodyless) head.AddLength(cmd.body.size());
+  } else if (!bodyless) {
+    if (cmd.length >= 0) {
+      head.AddLength(static_cast<uint64_t>(cmd.length));
+      seg.length_left = cmd.length;
+    } else if (seg.http10) {
+      seg.keep_alive = false;  // close-delimited: the end of the body is the end of the connection
+      seg.last = true;
+    } else {
+      head.Add("Transfer-Encoding", "chunked");
+      seg.chunked = true;
+    }
+  }
+  seg.data = head.Finish(seg.keep_alive, seg.http10);
+  // Finish ended the head; the handler's lines belong before its blank line.
+  seg.data.insert(seg.data.size() - 2, lines);
+  seg.pending = false;
+  if (stream) {
+    seg.js_stream = true;
+    seg.drop_body = bodyless || seg.head_only;
+    seg.js_status = status;
+  } else {
+    if (!bodyless && !seg.head_only) seg.data += cmd.body;
+    if (ctx.access_log) ctx.access_log->Answered(id_, seg.seq, status, bodyless || seg.head_only ? 0 : cmd.body.size());
+    --awaiting_js_;
+  }
+  out_bytes_ += seg.data.size();
+}
+
+void Connection::Append(Segment& seg, HookCommand& cmd, IoContext& ctx) {
+  const uint64_t n = cmd.body.size();
+  if (n == 0) return;
+  uint64_t take = seg.drop_body ? 0 : n;
+  if (seg.length_left >= 0) {
+    // Past the declared length nothing goes out: no bytes a client would read as a next response.
+    take = std::min<uint64_t>(take, static_cast<uint64_t>(seg.length_left));
+    seg.length_left -= static_cast<int64_t>(take);
+  }
+  if (take < n) ctx.outbox->Ack(id_, seg.seq, n - take);
+  if (take == 0) return;
+  const size_t before = seg.data.size();
+  if (seg.chunked) {
+    char size[24];
+    const int len = std::snprintf(size, sizeof size, "%llx\r\n", static_cast<unsigned long long>(take));
+    seg.data.append(size, static_cast<size_t>(len));
+  }
+  seg.data.append(cmd.body.data(), static_cast<size_t>(take));
+  if (seg.chunked) seg.data += "\r\n";
+  out_bytes_ += seg.data.size() - before;
+  seg.js_unacked += take;
+  seg.js_body_bytes += take;
+}
+
+void Connection::EndStream(Segment& seg, bool cut, IoContext& ctx) {
+  seg.js_stream = false;
   --awaiting_js_;
-  return Process(ctx);
+  if (ctx.access_log) ctx.access_log->Answered(id_, seg.seq, seg.js_status, seg.js_body_bytes);
+  if (seg.drop_body) return;  // the head alone was the whole response
+  if (cut) {
+    // No last chunk and no more bytes: the client sees a response broken off.
+    seg.last = true;
+    return;
+  }
+  if (seg.chunked) {
+    seg.data += "0\r\n\r\n";
+    out_bytes_ += 5;
+  } else if (seg.length_left > 0) {
+    seg.last = true;  // shorter than declared: close rather than let what follows be read as its rest
+  }
+}
+
+void Connection::ReportSent(IoContext& ctx) {
+  if (OutEmpty()) return;
+  Segment& s = out_[out_head_];
+  if (!s.js_stream || s.js_unacked == 0) return;
+  // Framing bytes count as unsent too, so JS may be told a little late, never early.
+  const uint64_t unsent = s.data.size() - s.sent;
+  if (s.js_unacked <= unsent) return;
+  const uint64_t n = s.js_unacked - unsent;
+  if (unsent > 0 && n < kAckBytes) return;  // acks go in batches, not per write
+  s.js_unacked -= n;
+  ctx.outbox->Ack(id_, s.seq, n);
 }
 
 void Connection::Fail(int status, IoContext& ctx) {
@@ -316,16 +568,29 @@ size_t Connection::EnqueueFile(kevent::UniqueFd file, uint64_t offset, uint64_t 
 }
 
 bool Connection::Flush(IoContext& ctx) {
+  if (!Send(ctx)) return false;
+  ReportSent(ctx);
+  return true;
+}
+
+bool Connection::Send(IoContext& ctx) {
   while (Sendable()) {
     Segment& front = out_[out_head_];
+    if (!front.file.valid() && front.sent == front.data.size()) {
+      PopSent(ctx);  // a streamed response JS finished after its last bytes went
+      continue;
+    }
     if (front.file.valid()) return StartFileJob(front, ctx);
     // Gather consecutive memory segments into one sendmsg.
     iovec iov[kMaxIov];
     int count = 0;
     for (auto it = out_.begin() + static_cast<ptrdiff_t>(out_head_); it != out_.end() && count < kMaxIov && !it->file.valid() && !it->pending;
-         ++it, ++count) {
+         ++it) {
       iov[count].iov_base = const_cast<char*>(it->data.data() + it->sent);
       iov[count].iov_len = it->data.size() - it->sent;
+      ++count;
+      // What follows an open stream, or the last response, waits.
+      if (it->js_stream || it->last) break;
     }
     msghdr msg{};
     msg.msg_iov = iov;
@@ -344,7 +609,14 @@ bool Connection::Flush(IoContext& ctx) {
       const size_t take = std::min(left, s.data.size() - s.sent);
       s.sent += take;
       left -= take;
-      if (s.sent == s.data.size()) PopFront();
+      if (s.sent < s.data.size()) continue;
+      if (s.js_stream) {
+        // JS appends more: keep the segment, not the bytes already sent.
+        s.data.clear();
+        s.sent = 0;
+        continue;
+      }
+      PopSent(ctx);
     }
   }
   return true;
@@ -385,6 +657,24 @@ bool Connection::OnFileSent(const kevent::Ukevent& done, IoContext& ctx) {
   has_file_ = std::any_of(out_.begin() + static_cast<ptrdiff_t>(out_head_), out_.end(),
                           [](const Segment& s) { return s.file.valid(); });
   return Process(ctx);
+}
+
+void Connection::PopSent(IoContext& ctx) {
+  if (out_[out_head_].last) {
+    // Nothing after it can be framed on this connection: JS hears those requests are lost.
+    for (size_t i = out_head_ + 1; i < out_.size(); ++i) {
+      if (!out_[i].pending && !out_[i].js_stream) continue;
+      ctx.outbox->Mark(kHookAbort, id_, out_[i].seq);
+      if (hook_ && out_[i].seq == hook_->stream_rid) hook_->stream_rid = 0;
+      --awaiting_js_;
+    }
+    AbortBodyStream(ctx);
+    out_.resize(out_head_ + 1);
+    has_file_ = false;
+    close_after_flush_ = true;
+    must_linger_ = true;
+  }
+  PopFront();
 }
 
 void Connection::PopFront() {

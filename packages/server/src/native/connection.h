@@ -14,6 +14,7 @@
 #include "dynamic.h"
 #include "http_parser.h"
 #include "options.h"
+#include "peer.h"
 #include "static_files.h"
 #include "unique_fd.h"
 
@@ -27,7 +28,7 @@ struct IoContext {
   int64_t now = 0;    // CLOCK_MONOTONIC ms
   bool draining = false;
   char* scratch;      // recv buffer of kScratchBytes
-  std::vector<DynamicRequest>* outbox;  // requests for the JS handler, sent once per loop turn
+  HookOutbox* outbox;  // what the JS handler must learn, sent once per loop turn
   AccessLog* access_log = nullptr;      // set only when the access log is on
   // File bodies go to the aio pool, off the I/O thread (a cold file's disk reads would stall
   // every connection on it); completions come back to this thread's queue.
@@ -45,8 +46,10 @@ class Connection {
   bool OnReadable(IoContext& ctx);
   bool OnWritable(IoContext& ctx);
   bool OnTick(IoContext& ctx);
-  // The JS handler's answer to one of this connection's requests.
-  bool Complete(DynamicResponse& response, IoContext& ctx);
+  // A command from the JS handler for one of this connection's requests.
+  bool OnHook(HookCommand& cmd, IoContext& ctx);
+  // The connection is closing: JS hears of every request it still answers or reads.
+  void Abandon(HookOutbox* outbox);
   // The aio pool's KEVENT_AIO completion of this connection's file job.
   bool OnFileSent(const kevent::Ukevent& done, IoContext& ctx);
 
@@ -54,7 +57,8 @@ class Connection {
   uint32_t WantedEvents() const;
 
   int fd() const { return fd_.get(); }
-  bool awaiting_js() const { return awaiting_js_ > 0; }
+  // JS owes an answer, or must read body bytes before the connection can go on.
+  bool awaiting_js() const { return awaiting_js_ > 0 || (hook_ && hook_->stream_rid && BodyWindowFull()); }
   uint64_t id() const { return id_; }
   uint64_t aio_job() const { return aio_job_; }  // 0: none in flight
   uint32_t registered = 0;  // bits the queue watches now
@@ -75,34 +79,74 @@ class Connection {
     bool keep_alive = true;
     bool http10 = false;
     bool head_only = false;
+    // A response JS streams: open until JS finishes it; bytes are appended to `data`.
+    bool js_stream = false;
+    bool chunked = false;
+    bool drop_body = false;     // HEAD, 204, 304: JS's bytes are counted and dropped
+    bool last = false;          // framing is broken or close-delimited: close after it
+    int64_t length_left = -1;   // of a declared Content-Length
+    uint64_t js_unacked = 0;    // JS's bytes taken and not yet reported as sent
+    uint64_t js_body_bytes = 0;  // body bytes JS streamed, for the access log
+    int js_status = 0;
+  };
+  // Where the body of the request being read goes.
+  enum class BodyMode : uint8_t { kDiscard, kBuffer, kStream };
+  // Allocated on a connection's first JS request only.
+  struct HookState {
+    PeerAddress peer;
+    uint64_t stream_rid = 0;   // the request whose body streams to JS now
+    uint64_t body_unread = 0;  // body bytes handed to JS and not yet read there
   };
 
   // Parses and answers buffered requests, then sends; false when the connection is done.
   bool Process(IoContext& ctx);
   // One pass over buffered input; true when it stopped because responses backed up.
   bool ParseAndAnswer(IoContext& ctx);
-  void Dispatch(IoContext& ctx);
   void Fail(int status, IoContext& ctx);
   void Enqueue(std::string bytes);
   void EnqueueReply(Reply reply);
+  // EnqueueReply, and the access log's record of it when the log is on.
+  void EnqueueLogged(Reply reply, IoContext& ctx);
   // Index of the new segment in out_.
   size_t EnqueueFile(kevent::UniqueFd file, uint64_t offset, uint64_t length);
   // false: the peer is gone.
   bool Flush(IoContext& ctx);
   bool StartFileJob(Segment& file, IoContext& ctx);
+  bool Send(IoContext& ctx);
+  // Pops the front segment, all of it sent; after a `last` one nothing else goes out.
+  void PopSent(IoContext& ctx);
+  void AbortBodyStream(IoContext& ctx);
   // After a final response: close now, or half-close and drop input for a while so the
   // peer reads the response before any reset.
   bool Finish(IoContext& ctx);
   // Pipelined requests wait while this much is queued, a file is being sent, or JS owes
   // an answer (which keeps responses in order without a reorder buffer).
   bool Backlogged() const { return out_bytes_ > kBacklogBytes || has_file_ || awaiting_js_ > 0; }
-  bool Sendable() const { return !OutEmpty() && !out_[out_head_].pending && aio_job_ == 0; }
-  void HandToJs(bool keep, IoContext& ctx);
+  bool Sendable() const {
+    if (OutEmpty() || aio_job_ != 0) return false;
+    const Segment& s = out_[out_head_];
+    return !s.pending && !(s.js_stream && s.sent == s.data.size());
+  }
+  // Routes a request whose head is parsed: static files, or the JS handler.
+  void Dispatch(IoContext& ctx);
+  void HandToJs(bool body_follows, IoContext& ctx);
+  void EndRequest(IoContext& ctx);
+  void FailStream(int status, IoContext& ctx);
+  bool BodyWindowFull() const;
+  // While JS reads a streamed body, that body alone decides whether to read on.
+  bool WantsInput() const;
+  Segment* FindJs(uint64_t rid);
+  void Answer(Segment& seg, HookCommand& cmd, IoContext& ctx);
+  void Append(Segment& seg, HookCommand& cmd, IoContext& ctx);
+  void EndStream(Segment& seg, bool cut, IoContext& ctx);
+  void ReportSent(IoContext& ctx);
   void CompactInput();
   bool OutEmpty() const { return out_head_ == out_.size(); }
   void PopFront();
 
   static constexpr size_t kBacklogBytes = 64 * 1024;
+  static constexpr uint64_t kBodyWindow = 256 * 1024;  // request body JS may hold unread
+  static constexpr uint64_t kAckBytes = 64 * 1024;     // sent bytes worth an ack before a drain
 
   kevent::UniqueFd fd_;
   uint64_t id_;
@@ -112,13 +156,16 @@ class Connection {
   std::unique_ptr<Request> req_;
   uint64_t body_left_ = 0;
   std::unique_ptr<ChunkedDecoder> chunked_;
+  std::unique_ptr<Reply> held_reply_;  // a static answer waiting for its request body to pass
+  std::unique_ptr<HookState> hook_;
+  BodyMode body_mode_ = BodyMode::kDiscard;
+  bool keep_ = true;  // the current request's keep-alive
   // A vector consumed from out_head_ and released once drained: an idle connection holds no
   // output memory (std::deque would keep a 512-byte node per connection).
   std::vector<Segment> out_;
   size_t out_head_ = 0;
   size_t out_bytes_ = 0;
   uint64_t aio_job_ = 0;  // the pool's cookie while it sends the front file segment
-  uint64_t next_seq_ = 1;
   // The small fields together, so padding does not grow every idle connection.
   uint32_t requests_ = 0;
   uint32_t awaiting_js_ = 0;

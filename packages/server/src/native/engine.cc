@@ -53,9 +53,9 @@ void Engine::Stop(int grace_ms) {
   threads_.clear();
 }
 
-void Engine::Respond(int thread, std::vector<DynamicResponse> responses) {
+void Engine::Respond(int thread, std::vector<HookCommand> commands) {
   std::lock_guard<std::mutex> lock(threads_mu_);
-  if (thread >= 0 && static_cast<size_t>(thread) < threads_.size()) threads_[thread]->Deliver(std::move(responses));
+  if (thread >= 0 && static_cast<size_t>(thread) < threads_.size()) threads_[thread]->Deliver(std::move(commands));
 }
 
 std::vector<ThreadStats> Engine::Stats() {

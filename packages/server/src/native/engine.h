@@ -33,7 +33,7 @@ class Engine {
     shared_.access_budget = std::make_shared<AccessBudget>(options_.access_log_limit);
   }
   // From the JS thread: the handler's answers for I/O thread `thread`.
-  void Respond(int thread, std::vector<DynamicResponse> responses);
+  void Respond(int thread, std::vector<HookCommand> commands);
   bool running() const { return !threads_.empty(); }
 
  private:

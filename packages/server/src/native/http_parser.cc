@@ -12,8 +12,18 @@ namespace kserver {
 namespace {
 
 bool IsTchar(unsigned char c) {
-  if (std::isalnum(c)) return true;
+  if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) return true;
   return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
+}
+
+// ASCII only, as header names are: no locale lookup per character.
+bool SameName(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const char c = a[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c) != lower[i]) return false;
+  }
+  return true;
 }
 
 std::string Lower(std::string_view s) {
@@ -123,14 +133,14 @@ int CheckFraming(Request* req) {
   std::string te;
   int te_count = 0, host_count = 0;
   for (auto& [name, value] : req->headers) {
-    name = Lower(name);
-    value = std::string(TrimOws(value));
-    if (name == "content-length") {
+    const std::string_view trimmed = TrimOws(value);
+    if (trimmed.size() != value.size()) value = std::string(trimmed);
+    if (SameName(name, "content-length")) {
       if (length) return 400;  // duplicate, even with equal values
       length = &value;
-    } else if (name == "transfer-encoding") {
+    } else if (SameName(name, "transfer-encoding")) {
       te += (te_count++ ? "," : "") + value;
-    } else if (name == "host") {
+    } else if (SameName(name, "host")) {
       ++host_count;
     }
   }
@@ -149,12 +159,12 @@ int CheckFraming(Request* req) {
   }
   bool close = false, keep = false;
   for (const auto& [name, value] : req->headers) {
-    if (name == "connection") {
+    if (SameName(name, "connection")) {
       for (const std::string& t : ListTokens(value)) {
         close |= t == "close";
         keep |= t == "keep-alive";
       }
-    } else if (name == "expect") {
+    } else if (SameName(name, "expect")) {
       if (Lower(value) != "100-continue") return 417;
       req->expect_continue = req->http_minor >= 1;
     }
@@ -167,7 +177,7 @@ int CheckFraming(Request* req) {
 
 const std::string* Request::Header(std::string_view lower_name) const {
   for (const auto& [name, value] : headers)
-    if (name == lower_name) return &value;
+    if (SameName(name, lower_name)) return &value;
   return nullptr;
 }
 

@@ -16,13 +16,14 @@ struct Request {
   std::string method;
   int http_minor = 1;
   std::string target;
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::vector<std::pair<std::string, std::string>> headers;  // names as the client wrote them
   bool keep_alive = true;
   bool expect_continue = false;
   enum class Body { kNone, kLength, kChunked } body = Body::kNone;
   uint64_t content_length = 0;
   std::string content;  // the body, kept only when a JS handler may take the request
 
+  // Header names compare case-insensitively; `lower_name` is given in lower case.
   const std::string* Header(std::string_view lower_name) const;
   bool head_only() const { return method == "HEAD"; }
 };

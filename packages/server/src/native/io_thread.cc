@@ -89,6 +89,12 @@ Status IoThread::Start() {
   reserve_.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!reserve_.valid()) return Status::Errno(errno, "open", "cannot open the reserve fd (/dev/null)");
   if (!SetListening(true)) return Status::Errno(errno ? errno : EINVAL, "kevent_ctl", "cannot watch the listening socket");
+  flow_->wake = [queue = std::weak_ptr<Queue>(queue_)] {
+    if (auto q = queue.lock()) {
+      Status ignored;  // a queue already closed has no thread left to wake
+      q->Ctl(KEVENT_CTL_READY, nullptr, nullptr, 0, &ignored);
+    }
+  };
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
@@ -98,41 +104,55 @@ void IoThread::Wake() {
   if (queue_) queue_->Ctl(KEVENT_CTL_READY, nullptr, nullptr, 0, &st);
 }
 
-void IoThread::Deliver(std::vector<DynamicResponse> responses) {
+void IoThread::Deliver(std::vector<HookCommand> commands) {
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(inbox_mu_);
-    if (inbox_.empty()) inbox_ = std::move(responses);
-    else for (auto& r : responses) inbox_.push_back(std::move(r));
+    wake = inbox_.empty();  // otherwise a wake is on its way already
+    if (inbox_.empty()) inbox_ = std::move(commands);
+    else for (auto& c : commands) inbox_.push_back(std::move(c));
   }
-  Wake();
+  if (wake) Wake();
 }
 
 void IoThread::DrainInbox() {
-  std::vector<DynamicResponse> batch;
+  std::vector<HookCommand> batch;
   {
     std::lock_guard<std::mutex> lock(inbox_mu_);
     batch.swap(inbox_);
   }
-  for (DynamicResponse& r : batch) Complete(r);
+  for (HookCommand& c : batch) RunCommand(c);
 }
 
-void IoThread::Complete(DynamicResponse& response) {
-  auto it = conns_.find(response.conn);
-  if (it == conns_.end()) return;  // the client went away meanwhile
+void IoThread::RunCommand(HookCommand& cmd) {
+  auto it = conns_.find(cmd.conn);
+  if (it == conns_.end()) return;  // the client went away meanwhile; JS was told
   Connection* conn = it->second.get();
-  if (!conn->Complete(response, ctx_) || !Sync(conn)) Close(response.conn);
+  if (!conn->OnHook(cmd, ctx_) || !Sync(conn)) Close(cmd.conn);
 }
 
-void IoThread::FlushOutbox() {
+void IoThread::FlushOutbox(bool force) {
   if (outbox_.empty()) return;
-  auto batch = std::make_unique<DynamicBatch>();
-  batch->thread = index_;
-  batch->requests.swap(outbox_);
+  if (!force && flow_->in_flight.load()) {
+    flow_->deferred.store(true);
+    // JS may have finished between the two loads; then nobody would wake us for this batch.
+    if (flow_->in_flight.load()) return;
+    flow_->deferred.store(false);
+  }
+  std::unique_ptr<DynamicBatch> batch = outbox_.Take(index_);
+  batch->flow = flow_;
+  flow_->in_flight.store(true);
   if (dispatcher_ && *dispatcher_ && (*dispatcher_)(batch)) return;
+  flow_->in_flight.store(false);
   // No JS to take them (the handler is being torn down): 503 in their places.
-  for (const DynamicRequest& d : batch->requests) {
-    DynamicResponse r{d.conn, d.seq, 503, {}, "503 Service Unavailable\n"};
-    Complete(r);
+  for (const auto& [conn, rid] : batch->requests) {
+    HookCommand c;
+    c.type = kCmdAnswer;
+    c.conn = conn;
+    c.rid = rid;
+    c.status = 503;
+    c.body = "503 Service Unavailable\n";
+    RunCommand(c);
   }
 }
 
@@ -215,6 +235,7 @@ void IoThread::Run() {
   ReleaseListener();  // also when the loop ended on an error: Engine::Stop waits for it
   // Past the grace period: whatever is still open is cut.
   while (!conns_.empty()) Close(conns_.begin()->first);
+  FlushOutbox(true);  // JS hears of the requests it can no longer answer
   queue_->Close();
 }
 
@@ -334,6 +355,7 @@ void IoThread::Close(uint64_t id) {
     FilePool().Cancel(job);
     aio_jobs_.erase(job);
   }
+  it->second->Abandon(&outbox_);
   conns_.erase(it);
   if (access_log_) access_log_->Forget(id);
   shared_.connections.fetch_sub(1, std::memory_order_relaxed);

@@ -45,8 +45,8 @@ class IoThread {
   // Wakes the thread to stop accepting and drain (EngineShared::draining is already set).
   void Wake();
   void Join();
-  // From the JS thread: answers for this thread's connections; they go out on its next turn.
-  void Deliver(std::vector<DynamicResponse> responses);
+  // From the JS thread: commands for this thread's connections, run on its next turn.
+  void Deliver(std::vector<HookCommand> commands);
   ThreadStats Stats() const;
 
  private:
@@ -65,8 +65,9 @@ class IoThread {
   void Close(uint64_t id);
   void RefreshClock();
   void DrainInbox();
-  void Complete(DynamicResponse& response);
-  void FlushOutbox();
+  void RunCommand(HookCommand& cmd);
+  // `force`: send even while JS still works on the last batch (the thread is ending).
+  void FlushOutbox(bool force = false);
 
   const int index_;
   const Options& options_;
@@ -80,10 +81,11 @@ class IoThread {
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   std::unordered_map<uint64_t, uint64_t> aio_jobs_;  // file jobs in flight: cookie -> connection id
   const Dispatcher* dispatcher_;
-  std::vector<DynamicRequest> outbox_;
+  HookOutbox outbox_;
+  std::shared_ptr<HookFlow> flow_ = std::make_shared<HookFlow>();
   std::unique_ptr<AccessLog> access_log_;  // null when the log is off
   std::mutex inbox_mu_;
-  std::vector<DynamicResponse> inbox_;  // guarded by inbox_mu_
+  std::vector<HookCommand> inbox_;  // guarded by inbox_mu_
   uint64_t next_id_ = 1;
   bool listening_ = false;
   bool nodelay_inherited_ = false;

@@ -1,0 +1,71 @@
+// The JS hook's wire, both ways (the native side is src/native/dynamic.h): records the
+// engine sends as one Float64Array plus one Buffer per I/O thread batch, and commands JS
+// sends back as one Float64Array plus one array of strings/Buffers per thread and flush.
+import type { NativeEngine } from './native.js';
+
+/** Record kinds in a batch from an I/O thread. */
+export const enum Ev {
+  Request = 1,
+  Body = 2,
+  End = 3,
+  Abort = 4,
+  Ack = 5,
+}
+/** Request record flags. */
+export const enum ReqFlag {
+  Http10 = 1,
+  Ipv6 = 2,
+  BodyFollows = 4,
+}
+/** Command kinds, stride Cmd.Stride: [type, conn, rid, a, b, c]. */
+export const enum Cmd {
+  Answer = 1,
+  Head = 2,
+  Data = 3,
+  Finish = 4,
+  Fail = 5,
+  Read = 6,
+  Stride = 6,
+}
+
+/** Commands for one I/O thread, sent in one respond() call per flush. */
+export class CommandBuffer {
+  cmds = new Float64Array(Cmd.Stride * 256);
+  count = 0;
+  items: Array<string | Uint8Array> = [];
+
+  constructor(readonly thread: number) {}
+
+  push(type: Cmd, conn: number, rid: number, a: number, b: number, c: number): void {
+    let at = this.count * Cmd.Stride;
+    if (at + Cmd.Stride > this.cmds.length) {
+      const bigger = new Float64Array(this.cmds.length * 2);
+      bigger.set(this.cmds);
+      this.cmds = bigger;
+    }
+    const m = this.cmds;
+    m[at++] = type;
+    m[at++] = conn;
+    m[at++] = rid;
+    m[at++] = a;
+    m[at++] = b;
+    m[at] = c;
+    this.count++;
+  }
+
+  /** Index of `value` in this flush's items. */
+  item(value: string | Uint8Array): number {
+    return this.items.push(value) - 1;
+  }
+
+  flush(native: NativeEngine): void {
+    if (this.count === 0) return;
+    const count = this.count;
+    this.count = 0;
+    try {
+      native.respond(this.thread, this.cmds, count, this.items);
+    } finally {
+      this.items.length = 0;  // respond() copied what it needs
+    }
+  }
+}
