@@ -25,6 +25,8 @@
         "src/native/chunked.cc",
         "src/native/connection.cc",
         "src/native/engine.cc",
+        "src/native/file_cache.cc",
+        "src/native/file_info.cc",
         "src/native/http_date.cc",
         "src/native/http_parser.cc",
         "src/native/io_thread.cc",

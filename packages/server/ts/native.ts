@@ -11,6 +11,8 @@ export interface ThreadStats {
   acceptPauses: number;
   /** Times it stepped out of accepting while holding well over its share of connections. */
   balancePauses: number;
+  /** Open-file cache: entries held now, lookups it answered, lookups that went to the disk. */
+  fileCache: { entries: number; hits: number; misses: number };
 }
 
 export interface NativeEngine {

@@ -262,6 +262,11 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       o.Set("connections", Napi::Number::New(env, stats[i].connections));
       o.Set("acceptPauses", Napi::Number::New(env, static_cast<double>(stats[i].accept_pauses)));
       o.Set("balancePauses", Napi::Number::New(env, static_cast<double>(stats[i].balance_pauses)));
+      Napi::Object cache = Napi::Object::New(env);
+      cache.Set("entries", Napi::Number::New(env, static_cast<double>(stats[i].file_cache.entries)));
+      cache.Set("hits", Napi::Number::New(env, static_cast<double>(stats[i].file_cache.hits)));
+      cache.Set("misses", Napi::Number::New(env, static_cast<double>(stats[i].file_cache.misses)));
+      o.Set("fileCache", cache);
       out.Set(static_cast<uint32_t>(i), o);
     }
     return out;

@@ -185,7 +185,7 @@ void Connection::Dispatch(IoContext& ctx) {
   const uint32_t max = ctx.options.max_requests_per_connection;
   const bool keep = req_->keep_alive && !ctx.draining && (max == 0 || requests_ < max);
   Reply reply;
-  if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep}, &reply)) EnqueueReply(std::move(reply));
+  if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep, ctx.cache}, &reply)) EnqueueReply(std::move(reply));
   else HandToJs(keep, ctx);
   req_.reset();
   phase_ = Phase::kIdle;
@@ -264,8 +264,21 @@ void Connection::Enqueue(std::string bytes) {
   out_.push_back(std::move(s));
 }
 
+void Connection::EnqueueShared(std::shared_ptr<const std::string> owner, std::string_view bytes) {
+  if (bytes.empty()) return;
+  out_bytes_ += bytes.size();
+  Segment s;
+  s.shared = std::move(owner);
+  s.view = bytes;
+  out_.push_back(std::move(s));
+}
+
 void Connection::EnqueueReply(Reply reply) {
-  if (!reply.file.valid()) return Enqueue(std::move(reply.memory));
+  if (!reply.file.valid()) {
+    // Head and body leave in one sendmsg, the body straight from the cache.
+    Enqueue(std::move(reply.memory));
+    return EnqueueShared(std::move(reply.body_owner), reply.body);
+  }
   // Head and the file's first bytes leave in one packet.
   if (!corked_) {
     SetCork(fd_.get(), true);
@@ -311,8 +324,9 @@ bool Connection::Flush(IoContext& ctx) {
     int count = 0;
     for (auto it = out_.begin() + static_cast<ptrdiff_t>(out_head_); it != out_.end() && count < kMaxIov && !it->file.valid() && !it->pending;
          ++it, ++count) {
-      iov[count].iov_base = const_cast<char*>(it->data.data() + it->sent);
-      iov[count].iov_len = it->data.size() - it->sent;
+      const std::string_view bytes = it->bytes();
+      iov[count].iov_base = const_cast<char*>(bytes.data() + it->sent);
+      iov[count].iov_len = bytes.size() - it->sent;
     }
     msghdr msg{};
     msg.msg_iov = iov;
@@ -328,10 +342,11 @@ bool Connection::Flush(IoContext& ctx) {
     out_bytes_ -= left;
     while (left > 0) {
       Segment& s = out_[out_head_];
-      const size_t take = std::min(left, s.data.size() - s.sent);
+      const size_t size = s.bytes().size();
+      const size_t take = std::min(left, size - s.sent);
       s.sent += take;
       left -= take;
-      if (s.sent == s.data.size()) PopFront();
+      if (s.sent == size) PopFront();
     }
   }
   return true;

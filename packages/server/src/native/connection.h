@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chunked.h"
@@ -25,6 +26,7 @@ struct IoContext {
   bool draining = false;
   char* scratch;      // recv buffer of kScratchBytes
   std::vector<DynamicRequest>* outbox;  // requests for the JS handler, sent once per loop turn
+  FileCache* cache = nullptr;           // the thread's open-file cache, if any
   static constexpr size_t kScratchBytes = 64 * 1024;
 };
 
@@ -51,6 +53,9 @@ class Connection {
   enum class Phase { kIdle, kHead, kBody, kLinger };
   struct Segment {
     std::string data;
+    // Instead of `data`: bytes owned elsewhere (a cached file), referenced, not copied.
+    std::shared_ptr<const std::string> shared;
+    std::string_view view;
     size_t sent = 0;
     kevent::UniqueFd file;
     uint64_t offset = 0;
@@ -62,6 +67,7 @@ class Connection {
     bool keep_alive = true;
     bool http10 = false;
     bool head_only = false;
+    std::string_view bytes() const { return shared ? view : std::string_view(data); }
   };
 
   // Parses and answers buffered requests, then sends; false when the connection is done.
@@ -71,6 +77,7 @@ class Connection {
   void Dispatch(IoContext& ctx);
   void Fail(int status, IoContext& ctx);
   void Enqueue(std::string bytes);
+  void EnqueueShared(std::shared_ptr<const std::string> owner, std::string_view bytes);
   void EnqueueReply(Reply reply);
   // false: the peer is gone.
   bool Flush(IoContext& ctx);

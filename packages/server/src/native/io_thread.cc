@@ -65,6 +65,10 @@ Status IoThread::Start() {
   Status st;
   queue_ = Queue::Create(&st);
   if (!st.ok()) return st;
+  if (ctx_.files.root_fd() >= 0 && options_.file_cache_entries > 0) {
+    cache_ = std::make_unique<FileCache>(options_, ctx_.files, *queue_);
+    ctx_.cache = cache_.get();
+  }
   RefreshClock();
   reserve_.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!reserve_.valid()) return Status::Errno(errno, "open", "cannot open the reserve fd (/dev/null)");
@@ -121,11 +125,13 @@ void IoThread::Join() {
 }
 
 ThreadStats IoThread::Stats() const {
-  return {accepted_.load(), live_.load(), accept_pauses_.load(), balance_pauses_.load()};
+  return {accepted_.load(), live_.load(), accept_pauses_.load(), balance_pauses_.load(),
+          cache_ ? cache_->Stats() : FileCacheStats{}};
 }
 
 void IoThread::RefreshClock() {
   ctx_.now = MonotonicMs();
+  if (cache_) cache_->set_now(ctx_.now);
   timespec ts{};
   clock_gettime(CLOCK_REALTIME_COARSE, &ts);
   if (ts.tv_sec != date_second_) {
@@ -196,6 +202,10 @@ void IoThread::Run() {
 }
 
 void IoThread::HandleEvent(const Ukevent& ev) {
+  if (ev.type == KEVENT_INODE) {  // a directory of cached files changed
+    if (cache_) cache_->OnEvent(ev);
+    return;
+  }
   if (ev.user == kListenerUser) {
     if (listening_) AcceptAll();
     return;

@@ -6,11 +6,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <vector>
 
+#include "file_cache.h"
 #include "http_date.h"
-#include "mime.h"
 #include "response.h"
 #include "text.h"
 #include "url_path.h"
@@ -20,8 +19,6 @@ using kevent::Status;
 using kevent::UniqueFd;
 
 namespace {
-
-constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;  // O_NONBLOCK: a FIFO must not hang us
 
 void Answer(int status, const Request& req, const ReplyContext& ctx, Reply* out, std::string_view extra = {}) {
   out->memory = SimpleResponse(status, ctx.date, ctx.keep_alive, req.http_minor == 0, req.head_only(), extra);
@@ -94,14 +91,6 @@ RangeKind ParseRange(std::string_view v, uint64_t size, ByteRange* out) {
   return RangeKind::kSingle;
 }
 
-std::string MakeEtag(const struct stat& st) {
-  char buf[80];
-  const uint64_t mtime_ns = static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000000ull + static_cast<uint64_t>(st.st_mtim.tv_nsec);
-  snprintf(buf, sizeof buf, "\"%llx-%llx-%llx\"", static_cast<unsigned long long>(st.st_ino),
-           static_cast<unsigned long long>(st.st_size), static_cast<unsigned long long>(mtime_ns));
-  return buf;
-}
-
 }  // namespace
 
 Status StaticFiles::Open() {
@@ -111,14 +100,14 @@ Status StaticFiles::Open() {
   return Status::Ok();
 }
 
-int StaticFiles::OpenBeneath(const std::string& relative, UniqueFd* out) const {
+int StaticFiles::OpenBeneath(const std::string& relative, UniqueFd* out, int flags) const {
   const char* path = relative.empty() ? "." : relative.c_str();
   if (options_.follow_symlinks) {
-    out->reset(openat(root_.get(), path, kOpenFlags));
+    out->reset(openat(root_.get(), path, flags));
     return out->valid() ? 0 : errno;
   }
   open_how how{};
-  how.flags = kOpenFlags;
+  how.flags = static_cast<uint64_t>(flags);
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   const long fd = syscall(SYS_openat2, root_.get(), path, &how, sizeof how);
   if (fd >= 0) {
@@ -134,7 +123,7 @@ int StaticFiles::OpenBeneath(const std::string& relative, UniqueFd* out) const {
     const size_t slash = relative.find('/', start);
     const std::string seg = relative.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     const bool last = slash == std::string::npos;
-    UniqueFd next(openat(dir.get(), seg.empty() ? "." : seg.c_str(), (last ? kOpenFlags : O_PATH | O_DIRECTORY | O_CLOEXEC) | O_NOFOLLOW));
+    UniqueFd next(openat(dir.get(), seg.empty() ? "." : seg.c_str(), (last ? flags : O_PATH | O_DIRECTORY | O_CLOEXEC) | O_NOFOLLOW));
     if (!next.valid()) return errno;
     dir = std::move(next);
     if (last) break;
@@ -144,15 +133,20 @@ int StaticFiles::OpenBeneath(const std::string& relative, UniqueFd* out) const {
   return 0;
 }
 
+int StaticFiles::Lookup(const std::string& relative, FileCache* cache, FileRef* out) const {
+  if (cache) return cache->Lookup(relative, out);
+  return LoadFile(*this, relative, options_.small_file_max, out);
+}
+
 bool StaticFiles::Handle(const Request& req, const ReplyContext& ctx, Reply* out) const {
   if (!root_.valid()) return false;
   UrlPath url;
-  UniqueFd file;
+  FileRef file;
   if (int status = ResolveUrlPath(req.target, &url)) {
     Answer(status, req, ctx, out);
   } else if (url.has_dot_segment && options_.dotfiles != Dotfiles::kAllow) {
     Answer(options_.dotfiles == Dotfiles::kDeny ? 403 : 404, req, ctx, out);
-  } else if (int err = OpenBeneath(url.relative, &file)) {
+  } else if (int err = Lookup(url.relative, ctx.cache, &file)) {
     if ((err == ENOENT || err == ENOTDIR) && options_.handler) return false;
     Answer(StatusForErrno(err), req, ctx, out);
   } else {
@@ -161,13 +155,9 @@ bool StaticFiles::Handle(const Request& req, const ReplyContext& ctx, Reply* out
   return true;
 }
 
-void StaticFiles::ServeOpened(const Request& req, const ReplyContext& ctx, const UrlPath& url, UniqueFd file,
+void StaticFiles::ServeOpened(const Request& req, const ReplyContext& ctx, const UrlPath& url, FileRef file,
                               Reply* out) const {
-  struct stat st {};
-  if (fstat(file.get(), &st) != 0) return Answer(500, req, ctx, out);
-  std::string name = url.relative;
-
-  if (S_ISDIR(st.st_mode)) {
+  if (S_ISDIR(file->st.st_mode)) {
     if (!url.trailing_slash) {
       const std::string location = "Location: " + url.raw_path + "/" + url.raw_query + "\r\n";
       return Answer(301, req, ctx, out, location);
@@ -175,36 +165,33 @@ void StaticFiles::ServeOpened(const Request& req, const ReplyContext& ctx, const
     bool found = false;
     for (const std::string& index : options_.index) {
       const std::string candidate = url.relative.empty() ? index : url.relative + "/" + index;
-      UniqueFd f;
-      if (int err = OpenBeneath(candidate, &f)) {
+      FileRef f;
+      if (int err = Lookup(candidate, ctx.cache, &f)) {
         if (err == ENOENT) continue;
         return Answer(StatusForErrno(err), req, ctx, out);
       }
-      if (fstat(f.get(), &st) != 0) return Answer(500, req, ctx, out);
-      if (!S_ISREG(st.st_mode)) continue;
+      if (!S_ISREG(f->st.st_mode)) continue;
       file = std::move(f);
-      name = candidate;
       found = true;
       break;
     }
     if (!found) return Answer(403, req, ctx, out);  // no index, and listings are not built yet
-  } else if (!S_ISREG(st.st_mode)) {
+  } else if (!S_ISREG(file->st.st_mode)) {
     return Answer(403, req, ctx, out);
   } else if (url.trailing_slash) {
     return Answer(404, req, ctx, out);  // "file.html/" names a directory that is not there
   }
 
   if (req.method != "GET" && req.method != "HEAD") return Answer(405, req, ctx, out, "Allow: GET, HEAD\r\n");
-  Serve(req, ctx, std::move(file), st, name, out);
+  Serve(req, ctx, *file, out);
 }
 
-void StaticFiles::Serve(const Request& req, const ReplyContext& ctx, UniqueFd file, const struct stat& st,
-                        std::string_view name, Reply* out) const {
-  const std::string etag = MakeEtag(st);
-  const time_t mtime = st.st_mtim.tv_sec;
-  const std::string last_modified = FormatHttpDate(mtime);
+void StaticFiles::Serve(const Request& req, const ReplyContext& ctx, const FileInfo& file, Reply* out) const {
+  const std::string& etag = file.etag;
+  const time_t mtime = file.st.st_mtim.tv_sec;
+  const std::string& last_modified = file.last_modified;
   const bool http10 = req.http_minor == 0;
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  const uint64_t size = static_cast<uint64_t>(file.st.st_size);
 
   // RFC 9110 13.2.2: If-Match, else If-Unmodified-Since; then If-None-Match, else
   // If-Modified-Since; then Range with If-Range.
@@ -246,28 +233,45 @@ void StaticFiles::Serve(const Request& req, const ReplyContext& ctx, UniqueFd fi
   }
 
   const uint64_t length = size == 0 ? 0 : range.last - range.first + 1;
-  ResponseHead head(kind == RangeKind::kSingle ? 206 : 200, ctx.date);
-  head.Add("Content-Type", ContentTypeFor(name));
-  head.AddLength(length);
-  head.Add("Last-Modified", last_modified);
-  head.Add("ETag", etag);
-  head.Add("Accept-Ranges", "bytes");
-  if (kind == RangeKind::kSingle)
+  if (kind == RangeKind::kSingle) {
+    ResponseHead head(206, ctx.date);
+    head.Add("Content-Type", file.content_type);
+    head.AddLength(length);
+    head.Add("Last-Modified", last_modified);
+    head.Add("ETag", etag);
+    head.Add("Accept-Ranges", "bytes");
     head.Add("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" + std::to_string(size));
-  out->memory = head.Finish(ctx.keep_alive, http10);
+    out->memory = head.Finish(ctx.keep_alive, http10);
+  } else {
+    ResponseHead head(200, ctx.date);
+    head.AddLines(file.head);  // computed once per file
+    out->memory = head.Finish(ctx.keep_alive, http10);
+  }
   if (req.head_only() || length == 0) return;
 
+  if (file.bytes) {
+    out->body_owner = file.bytes;
+    out->body = std::string_view(*file.bytes).substr(range.first, length);
+    return;
+  }
   if (length > options_.small_file_max) {
-    out->file = std::move(file);
+    // Its own fd: the cache may close the shared one while this response is still sending.
+    out->file.reset(dup(file.fd.get()));
+    if (!out->file.valid() && (errno == EMFILE || errno == ENFILE) && ctx.cache) {
+      ctx.cache->ShedFds();
+      out->file.reset(dup(file.fd.get()));
+    }
+    if (!out->file.valid()) return Answer(StatusForErrno(errno), req, ctx, out);  // errno of the dup
     out->offset = range.first;
     out->length = length;
     return;
   }
+  // A small file the cache could not hold whole (it shrank while being read).
   const size_t head_size = out->memory.size();
   out->memory.resize(head_size + length);
   size_t done = 0;
   while (done < length) {
-    const ssize_t n = pread(file.get(), &out->memory[head_size + done], length - done, static_cast<off_t>(range.first + done));
+    const ssize_t n = pread(file.fd.get(), &out->memory[head_size + done], length - done, static_cast<off_t>(range.first + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return Answer(500, req, ctx, out);  // shrank or failed under us
     done += static_cast<size_t>(n);
