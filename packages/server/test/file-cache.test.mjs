@@ -8,6 +8,9 @@ import {
   rmSync, linkSync, appendFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { makeSite, startServer, get, Client, req, BIG } from '../testing/helpers.mjs';
 
@@ -230,4 +233,27 @@ test('a large cached file replaced while a response from it is still sending', a
   const [res] = c.responses();
   assert.equal(res.body.length, huge.length);
   assert.ok(res.body.equals(huge), 'the response in flight kept the file it started with');
+});
+
+test('out of fds: cached fds are given back and every file is still served', { timeout: 30000 }, async (t) => {
+  const { site, file } = await serve(t, { threads: 1 });
+  mkdirSync(file('fds'));
+  const files = 120;
+  for (let i = 0; i < files; i++) writeFileSync(file(`fds/${i}.bin`), `fd ${i}`);
+  // smallFileMax 0: every cached file holds an open fd; the table holds 96.
+  const options = JSON.stringify({ root: site.root, threads: 1, smallFileMax: 0 });
+  const serveChild = new URL('../testing/serve-child.mjs', import.meta.url).pathname;
+  const child = spawn('sh', ['-c', 'ulimit -n 96 && exec "$0" "$1" "$2"', process.execPath, serveChild, options], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  const [line] = await once(createInterface({ input: child.stdout }), 'line');
+  const { port } = JSON.parse(line);
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < files; i++) {
+      const res = await get(port, `/fds/${i}.bin`);
+      assert.equal(res.status, 200, `round ${round}, file ${i}`);
+      assert.equal(res.text, `fd ${i}`);
+    }
+  }
 });
