@@ -139,6 +139,18 @@ test('a change inotify cannot see (written through a hard link elsewhere) is ser
   await eventually(bodyIs(port, '/linked.txt', 'version 1\nversion 2\n'), 'TTL revalidation');
 });
 
+test('fileCacheTtl 0: every use is checked against the disk, so even an unseen change shows at once', async (t) => {
+  const { site, engine, port, file } = await serve(t, { threads: 1, fileCacheTtl: 0 });
+  const link = path.join(site.base, 'outside', 'hard-link.txt');
+  linkSync(file('digits.txt'), link);
+  assert.equal((await get(port, '/digits.txt')).text, '0123456789');
+  for (const content of ['9876543210', 'abcdefghij', 'short']) {
+    writeFileSync(link, content); // same size twice, within the same second: no event, no TTL wait
+    assert.equal((await get(port, '/digits.txt')).text, content);
+  }
+  assert.ok(cacheStats(engine).entries >= 1);
+});
+
 test('more files than entries: every one served right, the cache stays within its bound', async (t) => {
   const { engine, port, file } = await serve(t, { threads: 1, fileCacheEntries: 4 });
   mkdirSync(file('many'));

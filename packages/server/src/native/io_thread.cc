@@ -192,6 +192,10 @@ void IoThread::Run() {
       break;  // EBADF: the queue was closed under us
     }
     RefreshClock();
+    // File changes first: a request that arrived after a change must not get the old file.
+    if (cache_)
+      for (const Ukevent& ev : events)
+        if (ev.type == KEVENT_INODE) cache_->OnEvent(ev);
     for (const Ukevent& ev : events) HandleEvent(ev);
     FlushOutbox();
   }
@@ -202,10 +206,7 @@ void IoThread::Run() {
 }
 
 void IoThread::HandleEvent(const Ukevent& ev) {
-  if (ev.type == KEVENT_INODE) {  // a directory of cached files changed
-    if (cache_) cache_->OnEvent(ev);
-    return;
-  }
+  if (ev.type == KEVENT_INODE) return;  // the cache's, taken before the batch
   if (ev.user == kListenerUser) {
     if (listening_) AcceptAll();
     return;
