@@ -128,6 +128,17 @@ test('a directory renamed away and replaced, then removed, under cached files', 
   await eventually(bodyIs(port, '/docs/', '<h1>docs v2</h1>\n'), 'index rewritten');
 });
 
+test('two I/O threads, two caches: both let go of a changed file', async (t) => {
+  // SO_REUSEPORT spreads connections by hash: both threads get some of these.
+  const { engine, port, file } = await serve(t, { ...INOTIFY_ONLY, threads: 2, reusePort: true });
+  const many = async (n) => Promise.all(Array.from({ length: n }, () => get(port, '/style.css')));
+  await many(20);
+  await many(20);
+  assert.ok(engine.stats().every((s) => s.fileCache.hits > 0), 'each thread served the file from its own cache');
+  writeFileSync(file('style.css'), 'p { margin: 0 }\n');
+  await eventually(async () => (await many(20)).every((r) => r.text === 'p { margin: 0 }\n'), 'both threads');
+});
+
 test('a change inotify cannot see (written through a hard link elsewhere) is served within the TTL', async (t) => {
   const { site, port, file } = await serve(t, { threads: 1, fileCacheTtl: 50 });
   const link = path.join(site.base, 'outside', 'hard-link.txt');
