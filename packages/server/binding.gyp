@@ -29,6 +29,8 @@
         "src/native/dynamic.cc",
         "src/native/engine.cc",
         "src/native/error_pages.cc",
+        "src/native/file_cache.cc",
+        "src/native/file_info.cc",
         "src/native/http_date.cc",
         "src/native/http_parser.cc",
         "src/native/io_thread.cc",

@@ -113,6 +113,42 @@ test('inode events: a file created and removed in a watched directory', () => {
   rmSync(dir, { recursive: true });
 });
 
+test('inode events: writing to a file in a watched directory is KEVENT_INODE_MODIFY', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kevent-inode-'));
+  const file = path.join(dir, 'page.html');
+  writeFileSync(file, 'old');
+  const q = new k.Queue({ ringSize: 0 });
+  q.ctl(KEVENT_CTL_ADD, [{ id: dir, type: k.KEVENT_INODE, event: k.KEVENT_INODE_MODIFY, user: 3 }]);
+  writeFileSync(file, 'new content');
+  const events = q.getEvents(1, 8, 5000);
+  assert.ok(events.length >= 1);
+  for (const ev of events) {
+    assert.equal(ev.id, dir);
+    assert.equal(ev.user, 3);
+    assert.equal(ev.event, k.KEVENT_INODE_MODIFY, 'only the bits asked for');
+    assert.equal(ev.retFlags & KEVENT_RET_BROKEN, 0);
+  }
+  // Creating another file is not a modification, and CREATE was not asked for: nothing.
+  q.getEvents(0, 8, 0);
+  writeFileSync(path.join(dir, 'other.html'), '');
+  const afterCreate = q.getEvents(0, 8, 100);
+  assert.ok(afterCreate.every((ev) => ev.event === k.KEVENT_INODE_MODIFY), 'no CREATE bit without asking');
+  q.close();
+  rmSync(dir, { recursive: true });
+});
+
+test('inode events: a watched directory removed is BROKEN with ENOENT', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kevent-inode-'));
+  const q = new k.Queue({ ringSize: 0 });
+  q.ctl(KEVENT_CTL_ADD, [{ id: dir, type: k.KEVENT_INODE, event: k.KEVENT_INODE_MODIFY, user: 4 }]);
+  rmSync(dir, { recursive: true });
+  const [gone] = q.getEvents(1, 8, 5000);
+  assert.ok(gone.retFlags & KEVENT_RET_BROKEN);
+  assert.equal(gone.user, 4);
+  assert.equal(gone.code, 'ENOENT');
+  q.close();
+});
+
 test('user events carry a payload through KEVENT_CTL_READY; unknown ones are BROKEN', () => {
   const q = new k.Queue({ ringSize: 0 });
   q.ctl(KEVENT_CTL_ADD, [{ id: 77, type: k.KEVENT_USER, event: k.KEVENT_USER_NOTIFY, user: 2n ** 63n + 5n }]);

@@ -25,6 +25,8 @@ export const KEVENT_SOCKET_ACCEPT = 0x2;
 export const KEVENT_SOCKET_SEND = 0x4;
 export const KEVENT_INODE_CREATE = 0x1;
 export const KEVENT_INODE_REMOVE = 0x2;
+/** Not in the seed: a file in the directory was written or closed after writing, or its attributes changed. */
+export const KEVENT_INODE_MODIFY = 0x4;
 export const KEVENT_AIO_BIO = 0x1;
 export const KEVENT_SIGNAL_DELIVERY = 0x1;
 export const KEVENT_USER_NOTIFY = 0x1;

@@ -54,7 +54,9 @@ before(async () => {
   ftruncateSync(gig, GIG_SIZE);
   for (const { at, bytes } of GIG_MARKS) writeSync(gig, bytes, 0, bytes.length, at);
   closeSync(gig);
-  Object.assign(env, await startServer(env.base, { threads: 2, sendTimeout: 500 }));
+  // No open-file cache: its fds stay open by design, and these tests count the fds that a
+  // response holds (file-cache.test.mjs bounds the cache's own).
+  Object.assign(env, await startServer(env.base, { threads: 2, sendTimeout: 500, fileCacheEntries: 0 }));
   // The aio pool (its private queue) starts with the first file job: before any fd count.
   await get(env.port, '/ten.bin');
 });

@@ -13,6 +13,8 @@ export interface ThreadStats {
   balancePauses: number;
   /** Access log records dropped because JS fell behind by more than accessLogLimit. */
   accessLogDropped: number;
+  /** Open-file cache: entries held now, lookups it answered, lookups that went to the disk. */
+  fileCache: { entries: number; hits: number; misses: number };
 }
 
 export interface NativeEngine {

@@ -43,7 +43,7 @@ bool EventBitsValid(uint32_t type, uint32_t event) {
     case KEVENT_POLL: return (event & ~(kPollBits | 0x1000u)) == 0;
     case KEVENT_TIMER:
     case KEVENT_POSIX_TIMER: return event == KEVENT_TIMER_FIRED;
-    case KEVENT_INODE: return (event & ~(KEVENT_INODE_CREATE | KEVENT_INODE_REMOVE)) == 0;
+    case KEVENT_INODE: return (event & ~(KEVENT_INODE_CREATE | KEVENT_INODE_REMOVE | KEVENT_INODE_MODIFY)) == 0;
     case KEVENT_SIGNAL: return event == KEVENT_SIGNAL_DELIVERY;
     case KEVENT_USER: return true;
     default: return false;
@@ -429,6 +429,7 @@ Status Queue::AddInode(Registration& reg) {
   uint32_t mask = IN_MASK_ADD | IN_DELETE_SELF | IN_MOVE_SELF;
   if (reg.uk.event & KEVENT_INODE_CREATE) mask |= IN_CREATE | IN_MOVED_TO;
   if (reg.uk.event & KEVENT_INODE_REMOVE) mask |= IN_DELETE | IN_MOVED_FROM;
+  if (reg.uk.event & KEVENT_INODE_MODIFY) mask |= IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE;
   int wd = inotify_add_watch(inotify_.get(), reg.path.c_str(), mask);
   if (wd < 0) return Status::Errno(errno, "inotify_add_watch");
   inode_watches_[wd].push_back(&reg);
@@ -631,6 +632,7 @@ void Queue::DispatchInotify(std::vector<Ukevent>* out, size_t max) {
       uint32_t m = 0;
       if (ie->mask & (IN_CREATE | IN_MOVED_TO)) m |= KEVENT_INODE_CREATE;
       if (ie->mask & (IN_DELETE | IN_MOVED_FROM)) m |= KEVENT_INODE_REMOVE;
+      if (ie->mask & (IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE)) m |= KEVENT_INODE_MODIFY;
       const bool gone = ie->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF);
       const std::vector<Registration*> regs = it->second;
       for (Registration* reg : regs) {

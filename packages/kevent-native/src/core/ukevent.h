@@ -31,6 +31,9 @@ constexpr uint32_t KEVENT_SOCKET_ACCEPT = 0x2;
 constexpr uint32_t KEVENT_SOCKET_SEND = 0x4;
 constexpr uint32_t KEVENT_INODE_CREATE = 0x1;
 constexpr uint32_t KEVENT_INODE_REMOVE = 0x2;
+// Ours, not the seed's: a file in the directory was written, closed after writing, or had its
+// attributes changed (what a cache of the directory's files must hear about).
+constexpr uint32_t KEVENT_INODE_MODIFY = 0x4;
 constexpr uint32_t KEVENT_AIO_BIO = 0x1;
 constexpr uint32_t KEVENT_SIGNAL_DELIVERY = 0x1;
 constexpr uint32_t KEVENT_USER_NOTIFY = 0x1;

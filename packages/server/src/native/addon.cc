@@ -325,6 +325,11 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       o.Set("acceptPauses", Napi::Number::New(env, static_cast<double>(stats[i].accept_pauses)));
       o.Set("balancePauses", Napi::Number::New(env, static_cast<double>(stats[i].balance_pauses)));
       o.Set("accessLogDropped", Napi::Number::New(env, static_cast<double>(stats[i].access_log_dropped)));
+      Napi::Object cache = Napi::Object::New(env);
+      cache.Set("entries", Napi::Number::New(env, static_cast<double>(stats[i].file_cache.entries)));
+      cache.Set("hits", Napi::Number::New(env, static_cast<double>(stats[i].file_cache.hits)));
+      cache.Set("misses", Napi::Number::New(env, static_cast<double>(stats[i].file_cache.misses)));
+      o.Set("fileCache", cache);
       out.Set(static_cast<uint32_t>(i), o);
     }
     return out;

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "file_cache.h"
 #include "response.h"
 #include "tcp_progress.h"
 #include "text.h"
@@ -255,7 +256,7 @@ void Connection::Dispatch(IoContext& ctx) {
     HandToJs(false, ctx);  // static files declined it when its head came
   } else {
     Reply reply;
-    if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep_}, &reply)) EnqueueLogged(std::move(reply), ctx);
+    if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep_, ctx.cache}, &reply)) EnqueueLogged(std::move(reply), ctx);
     else HandToJs(false, ctx);
   }
   EndRequest(ctx);
@@ -267,7 +268,7 @@ void Connection::EnqueueLogged(Reply reply, IoContext& ctx) {
   if (!ctx.access_log || first == out_.size()) return;
   // Counted from what was queued, so any shape of reply (file ranges, parts) adds up.
   uint64_t after = 0;
-  for (size_t i = first + 1; i < out_.size(); ++i) after += out_[i].data.size() + out_[i].remaining;
+  for (size_t i = first + 1; i < out_.size(); ++i) after += out_[i].bytes().size() + out_[i].remaining;
   ctx.access_log->Add(id_, req_.get(), out_[first].data, after);
 }
 
@@ -539,8 +540,21 @@ void Connection::Enqueue(std::string bytes) {
   out_.push_back(std::move(s));
 }
 
+void Connection::EnqueueShared(std::shared_ptr<const std::string> owner, std::string_view bytes) {
+  if (bytes.empty()) return;
+  out_bytes_ += bytes.size();
+  Segment s;
+  s.shared = std::move(owner);
+  s.view = bytes;
+  out_.push_back(std::move(s));
+}
+
 void Connection::EnqueueReply(Reply reply) {
-  if (!reply.file.valid()) return Enqueue(std::move(reply.memory));
+  if (!reply.file.valid()) {
+    // Head and body leave in one sendmsg, the body straight from the cache.
+    Enqueue(std::move(reply.memory));
+    return EnqueueShared(std::move(reply.body_owner), reply.body);
+  }
   // Head and the file's first bytes leave in one packet.
   if (!corked_) {
     SetCork(fd_.get(), true);
@@ -576,7 +590,7 @@ bool Connection::Flush(IoContext& ctx) {
 bool Connection::Send(IoContext& ctx) {
   while (Sendable()) {
     Segment& front = out_[out_head_];
-    if (!front.file.valid() && front.sent == front.data.size()) {
+    if (!front.file.valid() && front.sent == front.bytes().size()) {
       PopSent(ctx);  // a streamed response JS finished after its last bytes went
       continue;
     }
@@ -586,8 +600,9 @@ bool Connection::Send(IoContext& ctx) {
     int count = 0;
     for (auto it = out_.begin() + static_cast<ptrdiff_t>(out_head_); it != out_.end() && count < kMaxIov && !it->file.valid() && !it->pending;
          ++it) {
-      iov[count].iov_base = const_cast<char*>(it->data.data() + it->sent);
-      iov[count].iov_len = it->data.size() - it->sent;
+      const std::string_view bytes = it->bytes();
+      iov[count].iov_base = const_cast<char*>(bytes.data() + it->sent);
+      iov[count].iov_len = bytes.size() - it->sent;
       ++count;
       // What follows an open stream, or the last response, waits.
       if (it->js_stream || it->last) break;
@@ -606,10 +621,11 @@ bool Connection::Send(IoContext& ctx) {
     out_bytes_ -= left;
     while (left > 0) {
       Segment& s = out_[out_head_];
-      const size_t take = std::min(left, s.data.size() - s.sent);
+      const size_t size = s.bytes().size();
+      const size_t take = std::min(left, size - s.sent);
       s.sent += take;
       left -= take;
-      if (s.sent < s.data.size()) continue;
+      if (s.sent < size) continue;
       if (s.js_stream) {
         // JS appends more: keep the segment, not the bytes already sent.
         s.data.clear();
@@ -644,8 +660,16 @@ bool Connection::StartFileJob(Segment& file, IoContext& ctx) {
 bool Connection::OnFileSent(const kevent::Ukevent& done, IoContext& ctx) {
   if (done.user != aio_job_ || aio_job_ == 0) return true;  // a job this connection no longer waits for
   aio_job_ = 0;
+  Segment& front = out_[out_head_];
+  const bool out_of_fds = done.err == EMFILE || done.err == ENFILE;
+  if ((done.ret_flags & kevent::KEVENT_RET_BROKEN) && out_of_fds && done.ret_data == 0 && ctx.cache && !front.fd_retry) {
+    // The pool could not duplicate the fds it needs: cached fds are the ones to give back.
+    front.fd_retry = true;
+    ctx.cache->ShedFds();
+    return StartFileJob(front, ctx);
+  }
   // Broken (the peer went away) or short (the file shrank): the promised length cannot be sent.
-  if ((done.ret_flags & kevent::KEVENT_RET_BROKEN) || done.ret_data != out_[out_head_].remaining) return false;
+  if ((done.ret_flags & kevent::KEVENT_RET_BROKEN) || done.ret_data != front.remaining) return false;
   last_progress_ = ctx.now;
   // A keep-alive client's idle wait starts once the body is out, however long it took.
   if (phase_ == Phase::kIdle) deadline_ = ctx.now + ctx.options.idle_timeout_ms;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "access_log.h"
@@ -35,6 +36,7 @@ struct IoContext {
   kevent::AioPool* aio = nullptr;
   std::shared_ptr<kevent::Queue> queue;
   std::unordered_map<uint64_t, uint64_t>* aio_jobs = nullptr;  // cookie -> connection id
+  FileCache* cache = nullptr;           // the thread's open-file cache, if any
   static constexpr size_t kScratchBytes = 64 * 1024;
 };
 
@@ -67,12 +69,16 @@ class Connection {
   enum class Phase : uint8_t { kIdle, kHead, kBody, kLinger };
   struct Segment {
     std::string data;
+    // Instead of `data`: bytes owned elsewhere (a cached file), referenced, not copied.
+    std::shared_ptr<const std::string> shared;
+    std::string_view view;
     size_t sent = 0;
     kevent::UniqueFd file;
     uint64_t offset = 0;
     uint64_t remaining = 0;
     uint64_t acked = 0;   // the peer's tcpi_bytes_acked when last seen, while the pool sends
     bool uncork = false;  // the last piece of a corked head+file response
+    bool fd_retry = false;  // its file job was resubmitted once after EMFILE
     // A place held for the JS handler's answer: nothing behind it is sent before it.
     bool pending = false;
     uint64_t seq = 0;
@@ -88,6 +94,7 @@ class Connection {
     uint64_t js_unacked = 0;    // JS's bytes taken and not yet reported as sent
     uint64_t js_body_bytes = 0;  // body bytes JS streamed, for the access log
     int js_status = 0;
+    std::string_view bytes() const { return shared ? view : std::string_view(data); }
   };
   // Where the body of the request being read goes.
   enum class BodyMode : uint8_t { kDiscard, kBuffer, kStream };
@@ -104,6 +111,7 @@ class Connection {
   bool ParseAndAnswer(IoContext& ctx);
   void Fail(int status, IoContext& ctx);
   void Enqueue(std::string bytes);
+  void EnqueueShared(std::shared_ptr<const std::string> owner, std::string_view bytes);
   void EnqueueReply(Reply reply);
   // EnqueueReply, and the access log's record of it when the log is on.
   void EnqueueLogged(Reply reply, IoContext& ctx);

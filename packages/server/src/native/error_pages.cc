@@ -44,17 +44,16 @@ bool StaticFiles::ErrorPage(int status, const std::string& page, const Request& 
                             std::string_view extra, Reply* out) const {
   std::string relative;
   if (!PagePath(page, &relative)) return false;
-  UniqueFd file;
-  struct stat st {};
-  if (OpenFile(relative, &file, &st) != 0 || !S_ISREG(st.st_mode)) return false;
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  FileRef file;
+  if (Lookup(relative, ctx.cache, &file) != 0 || !S_ISREG(file->st.st_mode)) return false;
+  const uint64_t size = static_cast<uint64_t>(file->st.st_size);
   ResponseHead head(status, ctx.date);
   head.Add("Content-Type", ContentTypeFor(relative));
   head.AddLength(size);
   out->memory = head.Finish(ctx.keep_alive, req.http_minor == 0);
   if (!extra.empty()) out->memory.insert(out->memory.size() - 2, extra);  // before the blank line
   if (req.head_only() || size == 0) return true;
-  return AttachBody(std::move(file), 0, size, out);
+  return AttachBody(*file, 0, size, ctx, out);
 }
 
 }  // namespace kserver

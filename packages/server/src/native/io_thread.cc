@@ -81,6 +81,10 @@ Status IoThread::Start() {
   ctx_.queue = queue_;
   ctx_.aio = &FilePool();
   ctx_.aio_jobs = &aio_jobs_;
+  if (ctx_.files.root_fd() >= 0 && options_.file_cache_entries > 0) {
+    cache_ = std::make_unique<FileCache>(options_, ctx_.files, *queue_);
+    ctx_.cache = cache_.get();
+  }
   RefreshClock();
   // Linux copies TCP_NODELAY from the listener to each accepted socket: one setsockopt here
   // instead of one per connection (heads are corked explicitly where it matters).
@@ -162,11 +166,13 @@ void IoThread::Join() {
 
 ThreadStats IoThread::Stats() const {
   return {accepted_.load(), live_.load(), accept_pauses_.load(), balance_pauses_.load(),
-          access_log_ ? access_log_->dropped() : 0};
+          access_log_ ? access_log_->dropped() : 0,
+          cache_ ? cache_->Stats() : FileCacheStats{}};
 }
 
 void IoThread::RefreshClock() {
   ctx_.now = MonotonicMs();
+  if (cache_) cache_->set_now(ctx_.now);
   timespec ts{};
   clock_gettime(CLOCK_REALTIME_COARSE, &ts);
   if (ts.tv_sec != date_second_) {
@@ -227,6 +233,10 @@ void IoThread::Run() {
       break;  // EBADF: the queue was closed under us
     }
     RefreshClock();
+    // File changes first: a request that arrived after a change must not get the old file.
+    if (cache_)
+      for (const Ukevent& ev : events)
+        if (ev.type == KEVENT_INODE) cache_->OnEvent(ev);
     for (const Ukevent& ev : events) HandleEvent(ev);
     FlushOutbox();
     if (access_log_) access_log_->Flush();
@@ -241,6 +251,7 @@ void IoThread::Run() {
 
 void IoThread::HandleEvent(const Ukevent& ev) {
   if (ev.type == KEVENT_AIO) return HandleFileSent(ev);
+  if (ev.type == KEVENT_INODE) return;  // the cache's, taken before the batch
   if (ev.user == kListenerUser) {
     if (listening_) AcceptAll();
     return;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "connection.h"
+#include "file_cache.h"
 #include "queue.h"
 #include "status.h"
 
@@ -34,6 +35,7 @@ struct ThreadStats {
   uint64_t accept_pauses;   // EMFILE/ENFILE or max connections reached
   uint64_t balance_pauses;  // stepped out of accepting while over its share
   uint64_t access_log_dropped;  // records JS had no room for
+  FileCacheStats file_cache;
 };
 
 class IoThread {
@@ -74,6 +76,7 @@ class IoThread {
   EngineShared& shared_;
   const int listen_fd_;
   std::shared_ptr<kevent::Queue> queue_;
+  std::unique_ptr<FileCache> cache_;  // after queue_: its watches go before the queue
   std::thread thread_;
   std::unique_ptr<char[]> scratch_;
   kevent::UniqueFd reserve_;  // held while accepting; freed on EMFILE so requests can open files

@@ -10,7 +10,7 @@
 namespace kserver {
 using kevent::UniqueFd;
 
-bool StaticFiles::ServeMultipart(const Request& req, UniqueFd file, const std::vector<ByteRange>& ranges, uint64_t size,
+bool StaticFiles::ServeMultipart(const Request& req, const FileInfo& file, const std::vector<ByteRange>& ranges, uint64_t size,
                                  std::string_view content_type, ResponseHead head, const ReplyContext& ctx,
                                  Reply* out) const {
   std::vector<std::string> part_heads;
@@ -33,7 +33,11 @@ bool StaticFiles::ServeMultipart(const Request& req, UniqueFd file, const std::v
   if (data <= options_.small_file_max) {
     for (size_t i = 0; i < ranges.size(); ++i) {
       out->memory += part_heads[i];
-      if (!ReadAt(file.get(), ranges[i].first, ranges[i].length(), &out->memory)) return false;
+      if (file.bytes) {
+        out->memory.append(*file.bytes, ranges[i].first, ranges[i].length());
+      } else if (!ReadAt(file.fd.get(), ranges[i].first, ranges[i].length(), &out->memory)) {
+        return false;
+      }
     }
     out->memory += trailer;
     return true;
@@ -42,7 +46,7 @@ bool StaticFiles::ServeMultipart(const Request& req, UniqueFd file, const std::v
   for (size_t i = 1; i < ranges.size(); ++i) {
     Reply::Piece piece;
     piece.memory = std::move(part_heads[i]);
-    piece.file.reset(dup(file.get()));
+    piece.file.reset(dup(file.fd.get()));  // a file this large is never held as bytes
     if (!piece.file.valid()) return false;
     piece.offset = ranges[i].first;
     piece.length = ranges[i].length();
@@ -51,7 +55,8 @@ bool StaticFiles::ServeMultipart(const Request& req, UniqueFd file, const std::v
   Reply::Piece last;
   last.memory = std::move(trailer);
   out->more.push_back(std::move(last));
-  out->file = std::move(file);
+  out->file.reset(dup(file.fd.get()));
+  if (!out->file.valid()) return false;
   out->offset = ranges[0].first;
   out->length = ranges[0].length();
   return true;

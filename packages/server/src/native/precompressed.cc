@@ -15,17 +15,17 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 }
 }  // namespace
 
-const char* StaticFiles::PickEncoded(const Request& req, std::string_view name, UniqueFd* file, struct stat* st) const {
+const char* StaticFiles::PickEncoded(const Request& req, std::string_view name, const ReplyContext& ctx,
+                                     FileRef* file) const {
   const std::string* accept = req.Header("accept-encoding");
   if (!accept || EndsWith(name, ".gz") || EndsWith(name, ".br")) return nullptr;  // x.gz itself goes as-is
   Coding codings[2];
   const int n = AcceptableCodings(*accept, codings);
   for (int i = 0; i < n; ++i) {
-    UniqueFd sibling;
-    struct stat sst {};
-    if (OpenFile(std::string(name) + codings[i].suffix, &sibling, &sst) != 0 || !S_ISREG(sst.st_mode)) continue;
+    // Through the cache: a sibling that is not there is remembered too, while its directory is watched.
+    FileRef sibling;
+    if (Lookup(std::string(name) + codings[i].suffix, ctx.cache, &sibling) != 0 || !S_ISREG(sibling->st.st_mode)) continue;
     *file = std::move(sibling);
-    *st = sst;
     return codings[i].name;
   }
   return nullptr;

@@ -14,6 +14,8 @@ class ResponseHead {
   ResponseHead(int status, std::string_view date);
   void Add(std::string_view name, std::string_view value);
   void AddLength(uint64_t length);
+  // Whole header lines, each ending in CRLF (a cached file's precomputed ones).
+  void AddLines(std::string_view lines) { buf_ += lines; }
   // Appends Connection (when the default for `http10` does not already say it) and the blank
   // line, and gives the bytes away.
   std::string Finish(bool keep_alive, bool http10);

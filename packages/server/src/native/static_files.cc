@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "file_cache.h"
 #include "http_date.h"
 #include "mime.h"
 #include "ranges.h"
@@ -23,8 +24,6 @@ using kevent::Status;
 using kevent::UniqueFd;
 
 namespace {
-
-constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;  // O_NONBLOCK: a FIFO must not hang us
 
 int StatusForErrno(int err) {
   switch (err) {
@@ -59,13 +58,6 @@ bool EtagListMatches(std::string_view list, std::string_view etag, bool weak) {
   return false;
 }
 
-std::string MakeEtag(const struct stat& st) {
-  char buf[80];
-  const uint64_t mtime_ns = static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000000ull + static_cast<uint64_t>(st.st_mtim.tv_nsec);
-  snprintf(buf, sizeof buf, "\"%llx-%llx-%llx\"", static_cast<unsigned long long>(st.st_ino),
-           static_cast<unsigned long long>(st.st_size), static_cast<unsigned long long>(mtime_ns));
-  return buf;
-}
 
 }  // namespace
 
@@ -86,14 +78,14 @@ Status StaticFiles::Open() {
   return Status::Ok();
 }
 
-int StaticFiles::OpenBeneath(const std::string& relative, UniqueFd* out) const {
+int StaticFiles::OpenBeneath(const std::string& relative, UniqueFd* out, int flags) const {
   const char* path = relative.empty() ? "." : relative.c_str();
   if (options_.follow_symlinks) {
-    out->reset(openat(root_.get(), path, kOpenFlags));
+    out->reset(openat(root_.get(), path, flags));
     return out->valid() ? 0 : errno;
   }
   open_how how{};
-  how.flags = kOpenFlags;
+  how.flags = static_cast<uint64_t>(flags);
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   const long fd = syscall(SYS_openat2, root_.get(), path, &how, sizeof how);
   if (fd >= 0) {
@@ -109,7 +101,7 @@ int StaticFiles::OpenBeneath(const std::string& relative, UniqueFd* out) const {
     const size_t slash = relative.find('/', start);
     const std::string seg = relative.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     const bool last = slash == std::string::npos;
-    UniqueFd next(openat(dir.get(), seg.empty() ? "." : seg.c_str(), (last ? kOpenFlags : O_PATH | O_DIRECTORY | O_CLOEXEC) | O_NOFOLLOW));
+    UniqueFd next(openat(dir.get(), seg.empty() ? "." : seg.c_str(), (last ? flags : O_PATH | O_DIRECTORY | O_CLOEXEC) | O_NOFOLLOW));
     if (!next.valid()) return errno;
     dir = std::move(next);
     if (last) break;
@@ -119,12 +111,9 @@ int StaticFiles::OpenBeneath(const std::string& relative, UniqueFd* out) const {
   return 0;
 }
 
-int StaticFiles::OpenFile(const std::string& relative, UniqueFd* fd, struct stat* st) const {
-  UniqueFd f;
-  if (int err = OpenBeneath(relative, &f)) return err;
-  if (fstat(f.get(), st) != 0) return errno;
-  *fd = std::move(f);
-  return 0;
+int StaticFiles::Lookup(const std::string& relative, FileCache* cache, FileRef* out) const {
+  if (cache) return cache->Lookup(relative, out);
+  return LoadFile(*this, relative, options_.small_file_max, out);
 }
 
 bool ReadAt(int fd, uint64_t offset, uint64_t length, std::string* out) {
@@ -140,39 +129,50 @@ bool ReadAt(int fd, uint64_t offset, uint64_t length, std::string* out) {
   return true;
 }
 
-bool StaticFiles::AttachBody(UniqueFd file, uint64_t offset, uint64_t length, Reply* out) const {
-  if (length > options_.small_file_max) {
-    out->file = std::move(file);
-    out->offset = offset;
-    out->length = length;
+bool StaticFiles::AttachBody(const FileInfo& file, uint64_t offset, uint64_t length, const ReplyContext& ctx,
+                             Reply* out) const {
+  if (file.bytes) {
+    out->body_owner = file.bytes;
+    out->body = std::string_view(*file.bytes).substr(offset, length);
     return true;
   }
-  return ReadAt(file.get(), offset, length, &out->memory);
+  if (length > options_.small_file_max) {
+    // Its own fd: the cache may close the shared one while this response is still sending.
+    out->file.reset(dup(file.fd.get()));
+    if (!out->file.valid() && (errno == EMFILE || errno == ENFILE) && ctx.cache) {
+      ctx.cache->ShedFds();
+      out->file.reset(dup(file.fd.get()));
+    }
+    out->offset = offset;
+    out->length = length;
+    return out->file.valid();
+  }
+  // A small file the cache could not hold whole (it changed while being read).
+  return ReadAt(file.fd.get(), offset, length, &out->memory);
 }
 
 bool StaticFiles::Handle(const Request& req, const ReplyContext& ctx, Reply* out) const {
   if (!root_.valid()) return false;
   UrlPath url;
-  UniqueFd file;
-  struct stat st {};
+  FileRef file;
   if (int status = ResolveUrlPath(req.target, &url)) {
     Answer(status, req, ctx, out);
   } else if (url.has_dot_segment && options_.dotfiles != Dotfiles::kAllow) {
     Answer(options_.dotfiles == Dotfiles::kDeny ? 403 : 404, req, ctx, out);
-  } else if (int err = OpenFile(url.relative, &file, &st)) {
+  } else if (int err = Lookup(url.relative, ctx.cache, &file)) {
     if ((err == ENOENT || err == ENOTDIR) && options_.handler) return false;
     Answer(StatusForErrno(err), req, ctx, out);
   } else {
-    ServeOpened(req, ctx, url, std::move(file), st, out);
+    ServeOpened(req, ctx, url, std::move(file), out);
   }
   return true;
 }
 
-void StaticFiles::ServeOpened(const Request& req, const ReplyContext& ctx, const UrlPath& url, UniqueFd file,
-                              struct stat st, Reply* out) const {
+void StaticFiles::ServeOpened(const Request& req, const ReplyContext& ctx, const UrlPath& url, FileRef file,
+                              Reply* out) const {
   std::string name = url.relative;
 
-  if (S_ISDIR(st.st_mode)) {
+  if (S_ISDIR(file->st.st_mode)) {
     if (!url.trailing_slash) {
       const std::string location = "Location: " + url.raw_path + "/" + url.raw_query + "\r\n";
       return Answer(301, req, ctx, out, location);
@@ -180,14 +180,12 @@ void StaticFiles::ServeOpened(const Request& req, const ReplyContext& ctx, const
     bool found = false;
     for (const std::string& index : options_.index) {
       const std::string candidate = url.relative.empty() ? index : url.relative + "/" + index;
-      UniqueFd f;
-      struct stat fst {};
-      if (int err = OpenFile(candidate, &f, &fst)) {
+      FileRef f;
+      if (int err = Lookup(candidate, ctx.cache, &f)) {
         if (err == ENOENT) continue;
         return Answer(StatusForErrno(err), req, ctx, out);
       }
-      if (!S_ISREG(fst.st_mode)) continue;
-      st = fst;
+      if (!S_ISREG(f->st.st_mode)) continue;
       file = std::move(f);
       name = candidate;
       found = true;
@@ -196,27 +194,31 @@ void StaticFiles::ServeOpened(const Request& req, const ReplyContext& ctx, const
     if (!found) {
       if (!options_.listing) return Answer(403, req, ctx, out);
       if (req.method != "GET" && req.method != "HEAD") return Answer(405, req, ctx, out, "Allow: GET, HEAD\r\n");
-      return ServeListing(req, ctx, url, std::move(file), out);
+      UniqueFd dir;  // the cache keeps no directory fds; listings are the rare case
+      if (int err = OpenBeneath(url.relative, &dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+        return Answer(StatusForErrno(err), req, ctx, out);
+      return ServeListing(req, ctx, url, std::move(dir), out);
     }
-  } else if (!S_ISREG(st.st_mode)) {
+  } else if (!S_ISREG(file->st.st_mode)) {
     return Answer(403, req, ctx, out);
   } else if (url.trailing_slash) {
     return Answer(404, req, ctx, out);  // "file.html/" names a directory that is not there
   }
 
   if (req.method != "GET" && req.method != "HEAD") return Answer(405, req, ctx, out, "Allow: GET, HEAD\r\n");
-  Serve(req, ctx, std::move(file), st, name, out);
+  Serve(req, ctx, std::move(file), name, out);
 }
 
-void StaticFiles::Serve(const Request& req, const ReplyContext& ctx, UniqueFd file, struct stat st,
-                        std::string_view name, Reply* out) const {
+void StaticFiles::Serve(const Request& req, const ReplyContext& ctx, FileRef ref, std::string_view name,
+                        Reply* out) const {
   const std::string path = "/" + std::string(name);  // what cache and header rules match
-  const char* encoding = options_.precompressed ? PickEncoded(req, name, &file, &st) : nullptr;
-  const std::string etag = MakeEtag(st);
-  const time_t mtime = st.st_mtim.tv_sec;
-  const std::string last_modified = FormatHttpDate(mtime);
+  const char* encoding = options_.precompressed ? PickEncoded(req, name, ctx, &ref) : nullptr;
+  const FileInfo& file = *ref;
+  const std::string& etag = file.etag;
+  const time_t mtime = file.st.st_mtim.tv_sec;
+  const std::string& last_modified = file.last_modified;
   const bool http10 = req.http_minor == 0;
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  const uint64_t size = static_cast<uint64_t>(file.st.st_size);
 
   // RFC 9110 13.2.2: If-Match, else If-Unmodified-Since; then If-None-Match, else
   // If-Modified-Since; then Range with If-Range.
@@ -261,7 +263,8 @@ void StaticFiles::Serve(const Request& req, const ReplyContext& ctx, UniqueFd fi
     return Answer(416, req, ctx, out, extra);
   }
   const bool partial = kind == RangeKind::kSatisfiable;
-  const std::string content_type = ContentTypeFor(name);
+  // An encoded sibling is described as the file it encodes.
+  const std::string content_type = encoding ? ContentTypeFor(name) : file.content_type;
 
   ResponseHead head(partial ? 206 : 200, ctx.date);
   if (partial && ranges.size() > 1) {
@@ -270,25 +273,29 @@ void StaticFiles::Serve(const Request& req, const ReplyContext& ctx, UniqueFd fi
     head.Add("Accept-Ranges", "bytes");
     if (options_.precompressed) head.Add("Vary", "Accept-Encoding");
     AddRuleHeaders(options_, path, false, &head);
-    if (!ServeMultipart(req, std::move(file), ranges, size, content_type, std::move(head), ctx, out))
+    if (!ServeMultipart(req, file, ranges, size, content_type, std::move(head), ctx, out))
       return Answer(500, req, ctx, out);
     return;
   }
   const ByteRange range = partial ? ranges[0] : ByteRange{0, size ? size - 1 : 0};
   const uint64_t length = size == 0 ? 0 : range.length();
-  head.Add("Content-Type", content_type);
-  if (encoding) head.Add("Content-Encoding", encoding);
-  head.AddLength(length);
-  head.Add("Last-Modified", last_modified);
-  head.Add("ETag", etag);
-  head.Add("Accept-Ranges", "bytes");
+  if (!partial && !encoding) {
+    head.AddLines(file.head);  // computed once per file
+  } else {
+    head.Add("Content-Type", content_type);
+    if (encoding) head.Add("Content-Encoding", encoding);
+    head.AddLength(length);
+    head.Add("Last-Modified", last_modified);
+    head.Add("ETag", etag);
+    head.Add("Accept-Ranges", "bytes");
+  }
   if (options_.precompressed) head.Add("Vary", "Accept-Encoding");
   if (partial)
     head.Add("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" + std::to_string(size));
   AddRuleHeaders(options_, path, false, &head);
   out->memory = head.Finish(ctx.keep_alive, http10);
   if (req.head_only() || length == 0) return;
-  if (!AttachBody(std::move(file), range.first, length, out)) return Answer(500, req, ctx, out);
+  if (!AttachBody(file, range.first, length, ctx, out)) return Answer(StatusForErrno(errno), req, ctx, out);
 }
 
 }  // namespace kserver

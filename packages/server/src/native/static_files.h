@@ -1,13 +1,16 @@
 // The static file policy (lighttpd's mod_staticfile in one place): which file a request
 // names, whether it may be served, validators, conditional requests and ranges.
 #pragma once
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "file_info.h"
 #include "http_parser.h"
 #include "options.h"
 #include "response.h"
@@ -17,10 +20,15 @@
 
 namespace kserver {
 
-// What a handler answers: bytes from memory (the head, and a small body), then optionally
+class FileCache;
+
+// What a handler answers: bytes from memory (the head, and a small body), then `body` (bytes
+// of a small file, kept alive by `body_owner` and sent without a copy), then optionally
 // `length` bytes of `file` from `offset`, which the connection sends with sendfile.
 struct Reply {
   std::string memory;
+  std::shared_ptr<const std::string> body_owner;
+  std::string_view body;
   kevent::UniqueFd file;
   uint64_t offset = 0;
   uint64_t length = 0;
@@ -41,6 +49,7 @@ bool ReadAt(int fd, uint64_t offset, uint64_t length, std::string* out);
 struct ReplyContext {
   std::string_view date;
   bool keep_alive;
+  FileCache* cache = nullptr;  // the I/O thread's; null when fileCacheEntries is 0
 };
 
 struct ByteRange;
@@ -53,32 +62,37 @@ class StaticFiles {
   // path naming no file (or no root at all).
   bool Handle(const Request& req, const ReplyContext& ctx, Reply* out) const;
 
- private:
-  // 0 or errno. Never resolves outside the root; with follow_symlinks off, no symlink at all.
-  int OpenBeneath(const std::string& relative, kevent::UniqueFd* out) const;
   // Every lookup of a file or directory goes through here (the request's path, index files,
-  // precompressed siblings, error pages, listed directories): 0 or errno.
-  int OpenFile(const std::string& relative, kevent::UniqueFd* fd, struct stat* st) const;
-  void ServeOpened(const Request& req, const ReplyContext& ctx, const UrlPath& url, kevent::UniqueFd file,
-                   struct stat st, Reply* out) const;
-  void Serve(const Request& req, const ReplyContext& ctx, kevent::UniqueFd file, struct stat st,
-             std::string_view name, Reply* out) const;
-  // The body: read into memory when small, else left to sendfile. False if reading failed.
-  bool AttachBody(kevent::UniqueFd file, uint64_t offset, uint64_t length, Reply* out) const;
+  // precompressed siblings, error pages): from the thread's cache when it holds a fresh
+  // entry, else opened (OpenBeneath), stat'ed and, when small, read. 0 or errno (ENOENT,
+  // ELOOP for a refused symlink, ...); `*out` is always set.
+  int Lookup(const std::string& relative, FileCache* cache, FileRef* out) const;
+
+  static constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;  // O_NONBLOCK: a FIFO must not hang us
+  // 0 or errno. Never resolves outside the root; with follow_symlinks off, no symlink at all.
+  int OpenBeneath(const std::string& relative, kevent::UniqueFd* out, int flags = kOpenFlags) const;
+  int root_fd() const { return root_.get(); }
+
+ private:
+  void ServeOpened(const Request& req, const ReplyContext& ctx, const UrlPath& url, FileRef file, Reply* out) const;
+  void Serve(const Request& req, const ReplyContext& ctx, FileRef file, std::string_view name, Reply* out) const;
+  // The body: the cached bytes without a copy, a file range for the aio pool when large, else
+  // read into memory. False if reading failed.
+  bool AttachBody(const FileInfo& file, uint64_t offset, uint64_t length, const ReplyContext& ctx, Reply* out) const;
 
   // error_pages.cc: an error status, with the configured page as its body when there is one.
   void Answer(int status, const Request& req, const ReplyContext& ctx, Reply* out, std::string_view extra = {}) const;
   bool ErrorPage(int status, const std::string& page, const Request& req, const ReplyContext& ctx,
                  std::string_view extra, Reply* out) const;
-  // precompressed.cc: swaps `file`/`st` for name.br or name.gz when the request accepts it;
+  // precompressed.cc: swaps `file` for name.br or name.gz when the request accepts it;
   // returns the Content-Encoding, or nullptr for the file itself.
-  const char* PickEncoded(const Request& req, std::string_view name, kevent::UniqueFd* file, struct stat* st) const;
+  const char* PickEncoded(const Request& req, std::string_view name, const ReplyContext& ctx, FileRef* file) const;
   // listing.cc: the HTML index of the directory `dir`.
   void ServeListing(const Request& req, const ReplyContext& ctx, const UrlPath& url, kevent::UniqueFd dir,
                     Reply* out) const;
   // multipart.cc: 206 multipart/byteranges; `head` holds the status line and the headers
   // every part shares the description of.
-  bool ServeMultipart(const Request& req, kevent::UniqueFd file, const std::vector<ByteRange>& ranges, uint64_t size,
+  bool ServeMultipart(const Request& req, const FileInfo& file, const std::vector<ByteRange>& ranges, uint64_t size,
                       std::string_view content_type, ResponseHead head, const ReplyContext& ctx, Reply* out) const;
 
   const Options& options_;
