@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, utimesSync } from 'node:fs';
 import path from 'node:path';
+import { serveStatic } from '../dist/index.js';
 import { get, BIG, useSiteServer, startServer } from '../testing/helpers.mjs';
 
 const env = useSiteServer();
@@ -20,6 +21,28 @@ test('Content-Type from the MIME table; binary types carry no charset', async ()
   assert.equal((await get(env.port, '/data.json')).headers['content-type'], 'application/json; charset=utf-8');
   assert.equal((await get(env.port, '/index.html')).headers['content-type'], 'text/html; charset=utf-8');
   assert.equal((await get(env.port, '/blob.bin')).headers['content-type'], 'application/octet-stream');
+});
+
+test('mimeTypes: additions and overrides by extension, case-insensitive; own parameters kept', async () => {
+  writeFileSync(path.join(env.site.root, 'notes.MD'), '# hi\n');
+  writeFileSync(path.join(env.site.root, 'thing.foo'), 'foo');
+  writeFileSync(path.join(env.site.root, 'legacy.txt'), 'old');
+  const s = await startServer(env.site.root, {
+    threads: 1,
+    mimeTypes: { md: 'text/x-markdown', FOO: 'application/x-foo', txt: 'text/plain; charset=iso-8859-1' },
+  });
+  try {
+    assert.equal((await get(s.port, '/notes.MD')).headers['content-type'], 'text/x-markdown; charset=utf-8');
+    assert.equal((await get(s.port, '/thing.foo')).headers['content-type'], 'application/x-foo');
+    assert.equal((await get(s.port, '/legacy.txt')).headers['content-type'], 'text/plain; charset=iso-8859-1');
+    assert.equal((await get(s.port, '/style.css')).headers['content-type'], 'text/css; charset=utf-8', 'the table still applies');
+  } finally {
+    await s.engine.stop();
+  }
+  assert.equal((await get(env.port, '/thing.foo')).headers['content-type'], 'application/octet-stream', 'per engine');
+  for (const mimeTypes of [{ '.md': 'text/markdown' }, { md: 'markdown' }, { md: 'text/markdown\r\nX: y' }, []]) {
+    assert.throws(() => serveStatic(env.site.root, { mimeTypes }), { code: 'ERR_INVALID_ARG_VALUE' });
+  }
 });
 
 test('the query string is ignored', async () => {

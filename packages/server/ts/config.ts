@@ -27,7 +27,7 @@ type Kind = 'string' | 'integer' | 'boolean' | 'string[]' | 'object[]' | 'object
 const KINDS: Record<keyof ServeConfig, Kind> = {
   root: 'string', host: 'string', port: 'integer', threads: 'integer', reusePort: 'boolean', backlog: 'integer',
   index: 'string[]', dotfiles: 'string', followSymlinks: 'boolean', listing: 'boolean', precompressed: 'boolean',
-  cacheRules: 'object[]', headerRules: 'object[]', errorPages: 'object', maxRanges: 'integer',
+  cacheRules: 'object[]', headerRules: 'object[]', errorPages: 'object', maxRanges: 'integer', mimeTypes: 'object',
   fileCacheEntries: 'integer', fileCacheTtl: 'integer', accessLogLimit: 'integer', smallFileMax: 'integer',
   maxRequestLine: 'integer', maxHeaderSize: 'integer', maxHeaders: 'integer', maxBodySize: 'integer',
   maxChunkExtension: 'integer', maxRequestsPerConnection: 'integer', maxConnections: 'integer',

@@ -70,6 +70,12 @@ export interface EngineOptions {
   followSymlinks?: boolean;
   /** A directory without an index file: an HTML listing instead of 403. Default false. */
   listing?: boolean;
+  /**
+   * Content-Type additions and overrides by file extension (no dot, case-insensitive):
+   * { md: 'text/markdown', foo: 'application/x-foo' }. Text types get '; charset=utf-8' unless
+   * the value has its own parameters. Default: none beyond the built-in table.
+   */
+  mimeTypes?: Record<string, string>;
   /** Serve `name.br` / `name.gz` for `name` when Accept-Encoding allows it. Default true. */
   precompressed?: boolean;
   /** Cache-Control / Expires by path pattern; first match wins. Default none. */
@@ -134,6 +140,7 @@ const DEFAULTS: Omit<ResolvedOptions, 'root' | 'threads'> = {
   dotfiles: 'deny',
   followSymlinks: false,
   listing: false,
+  mimeTypes: {},
   precompressed: true,
   cacheRules: [],
   headerRules: [],
@@ -204,6 +211,8 @@ function validPattern(p: unknown): p is string {
 
 // Header names and values go into responses verbatim: no CR/LF/NUL, token names.
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// type/subtype, optionally followed by parameters, as a Content-Type value.
+const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*;[\t\x20-\x7e]*)?$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 function validateRules(o: ResolvedOptions): void {
@@ -231,4 +240,9 @@ function validateRules(o: ResolvedOptions): void {
     if (typeof file !== 'string' || file === '' || file.includes('\0')) invalid(`options.errorPages[${status}] must be a file path under root`);
   }
   if (o.maxRanges < 1) invalid('options.maxRanges must be at least 1');
+  if (!o.mimeTypes || typeof o.mimeTypes !== 'object' || Array.isArray(o.mimeTypes)) invalid('options.mimeTypes must be an object');
+  for (const [ext, type] of Object.entries(o.mimeTypes)) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_+-]*$/.test(ext)) invalid(`options.mimeTypes: '${ext}' is not a file extension (no dot)`);
+    if (typeof type !== 'string' || !MEDIA_TYPE.test(type)) invalid(`options.mimeTypes.${ext}: '${String(type)}' is not a media type`);
+  }
 }

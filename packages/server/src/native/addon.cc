@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -62,6 +63,17 @@ void ReadRules(const Napi::Object& o, Options* opt) {
         rule.headers.emplace_back(name, h.Get(name).ToString().Utf8Value());
       }
       opt->header_rules.push_back(std::move(rule));
+    }
+  }
+  Napi::Value mime = o.Get("mimeTypes");
+  if (mime.IsObject()) {
+    Napi::Object m = mime.As<Napi::Object>();
+    Napi::Array exts = m.GetPropertyNames();
+    for (uint32_t k = 0; k < exts.Length(); ++k) {
+      std::string ext = exts.Get(k).ToString().Utf8Value();
+      const std::string type = m.Get(ext).ToString().Utf8Value();
+      for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      opt->mime_types[ext] = type;
     }
   }
   Napi::Value pages = o.Get("errorPages");

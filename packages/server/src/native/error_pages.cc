@@ -48,7 +48,7 @@ bool StaticFiles::ErrorPage(int status, const std::string& page, const Request& 
   if (Lookup(relative, ctx.cache, &file) != 0 || !S_ISREG(file->st.st_mode)) return false;
   const uint64_t size = static_cast<uint64_t>(file->st.st_size);
   ResponseHead head(status, ctx.date);
-  head.Add("Content-Type", ContentTypeFor(relative));
+  head.Add("Content-Type", ContentTypeFor(relative, options_.mime_types));
   head.AddLength(size);
   out->memory = head.Finish(ctx.keep_alive, req.http_minor == 0);
   if (!extra.empty()) out->memory.insert(out->memory.size() - 2, extra);  // before the blank line

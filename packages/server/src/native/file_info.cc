@@ -49,7 +49,7 @@ int LoadFile(const StaticFiles& files, const std::string& relative, size_t keep_
   const size_t size = static_cast<size_t>(info->st.st_size);
   info->etag = MakeEtag(info->st);
   info->last_modified = FormatHttpDate(info->st.st_mtim.tv_sec);
-  info->content_type = ContentTypeFor(relative);
+  info->content_type = ContentTypeFor(relative, files.options().mime_types);
   info->head.reserve(160);
   info->head.append("Content-Type: ").append(info->content_type);
   info->head.append("\r\nContent-Length: ").append(std::to_string(size));

@@ -55,15 +55,22 @@ bool IsText(const std::string& type) {
 
 }  // namespace
 
-std::string ContentTypeFor(std::string_view path) {
+std::string ContentTypeFor(std::string_view path, const std::map<std::string, std::string>& extra) {
   const size_t slash = path.rfind('/');
   const size_t dot = path.rfind('.');
   if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)) return "application/octet-stream";
   std::string ext(path.substr(dot + 1));
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  auto it = Table().find(ext);
-  if (it == Table().end()) return "application/octet-stream";
-  return IsText(it->second) ? it->second + "; charset=utf-8" : it->second;
+  std::string type;
+  if (auto mine = extra.find(ext); mine != extra.end()) {
+    type = mine->second;
+    if (type.find(';') != std::string::npos) return type;  // parameters of its own, charset included
+  } else if (auto it = Table().find(ext); it != Table().end()) {
+    type = it->second;
+  } else {
+    return "application/octet-stream";
+  }
+  return IsText(type) ? type + "; charset=utf-8" : type;
 }
 
 }  // namespace kserver

@@ -37,6 +37,7 @@ struct Options {
   size_t small_file_max = 64 * 1024;  // sent from memory; larger files go by sendfile
   bool listing = false;
   bool precompressed = true;
+  std::map<std::string, std::string> mime_types;  // lower-cased extension -> type, over the built-in table
   std::vector<CacheRule> cache_rules;
   std::vector<HeaderRule> header_rules;
   std::map<int, std::string> error_pages;  // status -> path under root

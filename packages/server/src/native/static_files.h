@@ -72,6 +72,7 @@ class StaticFiles {
   // 0 or errno. Never resolves outside the root; with follow_symlinks off, no symlink at all.
   int OpenBeneath(const std::string& relative, kevent::UniqueFd* out, int flags = kOpenFlags) const;
   int root_fd() const { return root_.get(); }
+  const Options& options() const { return options_; }
 
  private:
   void ServeOpened(const Request& req, const ReplyContext& ctx, const UrlPath& url, FileRef file, Reply* out) const;
