@@ -226,6 +226,36 @@ void BytesOf(napi_env env, napi_value v, std::string* out) {
   out->assign(static_cast<const char*>(data), length * element);
 }
 
+// A thread-safe function live from start to stop, carrying batches from the I/O threads to
+// one JS function. Node tears down any left at exit, so it is never released from a finalizer.
+template <typename Tsfn, typename Batch>
+class BatchChannel {
+ public:
+  using Sink = std::function<bool(std::unique_ptr<Batch>&)>;
+  // The sink an I/O thread hands its batches to; empty when there is no function or it is open.
+  Sink Open(Napi::Env env, const Napi::FunctionReference& fn, const char* name) {
+    if (fn.IsEmpty() || live_) return nullptr;
+    tsfn_ = Tsfn::New(env, fn.Value(), name, 0, 1);
+    tsfn_.Unref(env);  // a running engine alone does not keep node alive
+    live_ = true;
+    Tsfn tsfn = tsfn_;
+    return [tsfn](std::unique_ptr<Batch>& batch) mutable {
+      if (tsfn.NonBlockingCall(batch.get()) != napi_ok) return false;
+      batch.release();  // the JS-side callback owns it now
+      return true;
+    };
+  }
+  void Close() {
+    if (!live_) return;
+    live_ = false;
+    tsfn_.Release();
+  }
+
+ private:
+  Tsfn tsfn_;
+  bool live_ = false;
+};
+
 class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -255,50 +285,14 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   }
 
  private:
-  // The thread-safe function lives from start to stop: node tears down any left at exit, so
-  // it is never released from a finalizer.
-  void OpenDispatch(Napi::Env env) {
-    if (dispatch_fn_.IsEmpty() || dispatch_live_) return;
-    dispatch_ = DispatchFn::New(env, dispatch_fn_.Value(), "kevent-server-dispatch", 0, 1);
-    dispatch_.Unref(env);  // a running engine alone does not keep node alive
-    dispatch_live_ = true;
-    DispatchFn tsfn = dispatch_;
-    engine_->SetDispatcher([tsfn](std::unique_ptr<DynamicBatch>& batch) mutable {
-      if (tsfn.NonBlockingCall(batch.get()) != napi_ok) return false;
-      batch.release();  // CallDispatch owns it now
-      return true;
-    });
-  }
-
-  void CloseDispatch() {
-    if (!dispatch_live_) return;
-    dispatch_live_ = false;
-    dispatch_.Release();
-  }
-
-  // Like the dispatch function; the budget in the engine bounds its queue.
-  void OpenAccessLog(Napi::Env env) {
-    if (access_fn_.IsEmpty() || access_live_) return;
-    access_ = AccessLogFn::New(env, access_fn_.Value(), "kevent-server-access-log", 0, 1);
-    access_.Unref(env);
-    access_live_ = true;
-    AccessLogFn tsfn = access_;
-    engine_->SetAccessSink([tsfn](std::unique_ptr<AccessBatch>& batch) mutable {
-      if (tsfn.NonBlockingCall(batch.get()) != napi_ok) return false;
-      batch.release();  // CallAccessLog owns it now
-      return true;
-    });
-  }
-
-  void CloseAccessLog() {
-    if (!access_live_) return;
-    access_live_ = false;
-    access_.Release();
+  void OpenChannels(Napi::Env env) {
+    if (auto sink = dispatch_.Open(env, dispatch_fn_, "kevent-server-dispatch")) engine_->SetDispatcher(std::move(sink));
+    // The budget in the engine bounds this one's queue.
+    if (auto sink = access_.Open(env, access_fn_, "kevent-server-access-log")) engine_->SetAccessSink(std::move(sink));
   }
 
   Napi::Value Start(const Napi::CallbackInfo& info) {
-    OpenDispatch(info.Env());
-    OpenAccessLog(info.Env());
+    OpenChannels(info.Env());
     int port = 0;
     kevent::Status st = engine_->Start(&port);
     if (!st.ok()) return ThrowStatus(info.Env(), st);
@@ -313,8 +307,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     const int grace = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
     Ref();  // `this` must outlive the worker; released in the callback
     auto* worker = new StopWorker(info.Env(), engine_, grace < 0 ? 0 : grace, [this] {
-      CloseDispatch();
-      CloseAccessLog();
+      dispatch_.Close();
+      access_.Close();
       if (running_ref_) {
         running_ref_ = false;
         Unref();
@@ -394,11 +388,9 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
 
   std::shared_ptr<Engine> engine_;
   Napi::FunctionReference dispatch_fn_;
-  DispatchFn dispatch_;
-  bool dispatch_live_ = false;
+  BatchChannel<DispatchFn, DynamicBatch> dispatch_;
   Napi::FunctionReference access_fn_;
-  AccessLogFn access_;
-  bool access_live_ = false;
+  BatchChannel<AccessLogFn, AccessBatch> access_;
   bool running_ref_ = false;
 };
 
