@@ -211,7 +211,9 @@ void StaticFiles::ServeOpened(const Request& req, const ReplyContext& ctx, const
 
 void StaticFiles::Serve(const Request& req, const ReplyContext& ctx, FileRef ref, std::string_view name,
                         Reply* out) const {
-  const std::string path = "/" + std::string(name);  // what cache and header rules match
+  // What cache and header rules match: built per request only when there are rules.
+  const bool has_rules = !options_.cache_rules.empty() || !options_.header_rules.empty();
+  const std::string path = has_rules ? "/" + std::string(name) : std::string();
   const char* encoding = options_.precompressed ? PickEncoded(req, name, ctx, &ref) : nullptr;
   const FileInfo& file = *ref;
   const std::string& etag = file.etag;
