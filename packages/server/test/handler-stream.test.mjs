@@ -44,6 +44,8 @@ function dechunk(buf) {
     if (lineEnd < 0) return { head, body: Buffer.concat(parts), complete: false };
     const size = parseInt(buf.subarray(pos, lineEnd).toString('latin1'), 16);
     if (size === 0) return { head, body: Buffer.concat(parts), complete: buf.subarray(lineEnd, lineEnd + 4).toString() === '\r\n\r\n', rest: buf.subarray(lineEnd + 4) };
+    // Called on partial input too: a chunk not all here yet is no error.
+    if (buf.length < lineEnd + 4 + size) return { head, body: Buffer.concat(parts), complete: false };
     parts.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
     assert.equal(buf.subarray(lineEnd + 2 + size, lineEnd + 4 + size).toString(), '\r\n', 'chunk ends in CRLF');
     pos = lineEnd + 4 + size;
