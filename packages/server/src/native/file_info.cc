@@ -22,19 +22,6 @@ std::string MakeEtag(const struct stat& st) {
   return buf;
 }
 
-// False when the file ended early (it shrank under us); the caller then sends from the fd.
-bool ReadWhole(int fd, size_t size, std::string* out) {
-  out->resize(size);
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t n = pread(fd, &(*out)[done], size - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 }  // namespace
 
 int LoadFile(const StaticFiles& files, const std::string& relative, size_t keep_bytes_max, FileRef* out) {
@@ -57,7 +44,8 @@ int LoadFile(const StaticFiles& files, const std::string& relative, size_t keep_
   info->head.append("\r\nETag: ").append(info->etag);
   info->head.append("\r\nAccept-Ranges: bytes\r\n");
   auto bytes = std::make_shared<std::string>();
-  if (static_cast<uint64_t>(info->st.st_size) <= keep_bytes_max && ReadWhole(fd.get(), size, bytes.get()))
+  // A file that shrank under the read keeps its fd instead and is sent from there.
+  if (static_cast<uint64_t>(info->st.st_size) <= keep_bytes_max && ReadAt(fd.get(), 0, size, bytes.get()))
     info->bytes = std::move(bytes);
   else
     info->fd = std::move(fd);
