@@ -39,6 +39,8 @@ export interface Summary {
   timeouts: number;
   loadCpu: number;
   serverCpu: number;
+  /** Median over rounds of req/s per core of server CPU (req/s / server CPU in cores). */
+  rpsPerCore: number;
   /** Other processes' CPU use on the server and on the load cores (a shared machine). */
   otherOnServerCores: number;
   otherOnLoadCores: number;
@@ -53,6 +55,13 @@ export interface Cell {
   /** Median over rounds of (this contender's req/s / the baseline's) in the same round. */
   vsNode?: number;
   vsNginx?: number;
+  vsLighttpd?: number;
+  /**
+   * Median over rounds of (this contender's req/s per server core / the peer's) in the same
+   * round; the peer is lighttpd for static files and node:http for the JS route. Unlike req/s,
+   * this holds when the load generator, not the server, sets the rate.
+   */
+  perCoreVsPeer?: number;
   /** Why a number may not be the server's limit (load generator or kernel caps). */
   caps: string[];
   error?: string;

@@ -229,10 +229,14 @@ function finish(out: WorkloadResult, cells: Map<string, Cell>, lives: Live[], ma
   for (const cell of cells.values()) cell.summary = summarize(cell.samples);
   const baselineNode = cells.get(BASELINES.node[out.workload.route]);
   const baselineNginx = out.workload.route === 'static' ? cells.get(BASELINES.nginx) : undefined;
+  const baselineLighttpd = out.workload.route === 'static' ? cells.get(BASELINES.lighttpd) : undefined;
+  const peer = out.workload.route === 'static' ? baselineLighttpd : baselineNode;
   for (const l of lives) {
     const cell = cells.get(l.contender.name)!;
-    cell.vsNode = roundRatio(cell, baselineNode);
-    cell.vsNginx = roundRatio(cell, baselineNginx);
+    cell.vsNode = roundRatio(cell, baselineNode, rpsOf);
+    cell.vsNginx = roundRatio(cell, baselineNginx, rpsOf);
+    cell.vsLighttpd = roundRatio(cell, baselineLighttpd, rpsOf);
+    cell.perCoreVsPeer = roundRatio(cell, peer, rpsPerCoreOf);
     if (cell.summary) cell.caps.push(...bodyCheck(cell.summary, out.workload), ...cellCaps(cell.summary, machine));
     out.cells.push(cell);
   }
@@ -269,12 +273,16 @@ export function cellCaps(s: Summary, machine: Machine): string[] {
   return caps;
 }
 
-/** Median over rounds of the per-round ratio: both numbers come from the same round. */
-function roundRatio(cell: Cell, base: Cell | undefined): number | undefined {
+const rpsOf = (s: Sample) => s.rps;
+/** Requests per second per core of server CPU: what a server gets out of the CPU it used. */
+const rpsPerCoreOf = (s: Sample) => (s.serverCpu > 0 ? s.rps / s.serverCpu : 0);
+
+/** Median over rounds of the per-round ratio of `f`: both numbers come from the same round. */
+function roundRatio(cell: Cell, base: Cell | undefined, f: (s: Sample) => number): number | undefined {
   if (!base || base === cell || base.samples.length === 0) return undefined;
   const ratios = cell.samples.flatMap((s) => {
     const b = base.samples.find((x) => x.round === s.round);
-    return b && b.rps > 0 ? [s.rps / b.rps] : [];
+    return b && f(b) > 0 ? [f(s) / f(b)] : [];
   });
   return ratios.length ? median(ratios) : undefined;
 }
@@ -295,6 +303,7 @@ function summarize(samples: Sample[]): Summary | undefined {
     timeouts: samples.reduce((n, s) => n + s.timeouts, 0),
     loadCpu: col((s) => s.loadCpu),
     serverCpu: col((s) => s.serverCpu),
+    rpsPerCore: col(rpsPerCoreOf),
     // Our own processes' share is subtracted; what remains is everybody else's.
     otherOnServerCores: col((s) => Math.max(0, s.serverCoresBusy - s.serverCpu)),
     otherOnLoadCores: col((s) => Math.max(0, s.loadCoresBusy - s.loadCpu)),

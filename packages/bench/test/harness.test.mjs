@@ -72,6 +72,11 @@ test('--quick starts and stops every installed contender and writes the report, 
       const cells = r.workloads.flatMap((w) => w.cells).filter((cell) => cell.contender === c.name);
       assert.ok(cells.some((cell) => cell.samples.length > 0 && cell.samples[0].requests > 0), `${c.name} never measured: ${JSON.stringify(cells.map((x) => x.error))}`);
     }
+    // The hello route compares per core with node:http hello; each server's own rate per core is shown.
+    const hello = r.workloads.find((w) => w.workload.route === 'hello' && w.cells.some((c) => c.summary));
+    const keventHello = hello?.cells.find((c) => c.contender === 'kevent-hello');
+    assert.ok(keventHello?.summary?.rpsPerCore > 0, 'no req/s per core for kevent-hello');
+    assert.ok(keventHello.perCoreVsPeer > 0, 'no per-core ratio to node:http hello');
 
     // The two report sections ran with every row they promise (the values are not judged).
     const section = (id) => r.sections.find((s) => s.id === id);

@@ -10,6 +10,6 @@ import type { Contender } from './types.js';
 export const CONTENDERS: Contender[] = [...externalContenders, nodeHttpStatic, nodeHttpHello, nginx, lighttpd];
 
 /** The contenders the ratios are taken against, per route. */
-export const BASELINES = { node: { static: 'node-http-static', hello: 'node-http-hello' }, nginx: 'nginx' } as const;
+export const BASELINES = { node: { static: 'node-http-static', hello: 'node-http-hello' }, nginx: 'nginx', lighttpd: 'lighttpd' } as const;
 
 export type { Contender, Route, Running, StartOptions } from './types.js';

@@ -33,8 +33,9 @@ export function markdownReport(r: BenchResult, charts: ChartNames, heading = '#'
     `Method: every contender runs at the same time, pinned with taskset to CPU ${r.machine.serverCpus} with ${r.machine.threads} worker(s)/thread(s); ` +
       `the load generator is pinned to CPU ${r.machine.loadCpus}; both get RLIMIT_NOFILE ${r.machine.fdHard}. ` +
       `Each workload gets ${r.warmupSec > 0 ? `a ${r.warmupSec} s warm-up per contender, then ` : ''}${r.rounds} round(s); in a round every contender is measured once, in rotating order. ` +
-      'Tables give the median over rounds; spread is ±half the min–max range of req/s; "vs node" and "vs nginx" are the median of per-round ratios ' +
-      '(node:http static for files, node:http hello for the hello route). Errors add connection errors, timeouts, non-2xx and ab\'s failed requests over all rounds. ' +
+      'Tables give the median over rounds; spread is ±half the min–max range of req/s; "vs node", "vs nginx" and "vs lighttpd" are the median of per-round ratios of req/s ' +
+      '(node:http static for files, node:http hello for the hello route). "req/s per core" is req/s divided by the server\'s CPU use in cores; ' +
+      '"per core vs peer" is the median of its per-round ratios to lighttpd (files) or node:http hello (hello route), which still compares the servers when the load generator sets the rate. Errors add connection errors, timeouts, non-2xx and ab\'s failed requests over all rounds. ' +
       'CPU columns are cores used (100% = one core busy) during the measurement; a load generator near 100% means the number is its limit, not the server\'s.',
     '',
   );

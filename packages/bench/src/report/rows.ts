@@ -2,7 +2,10 @@
 import type { Cell, WorkloadResult } from '../results.js';
 import { fmtMs, fmtPct, fmtRatio, fmtRps } from './format.js';
 
-export const HEADERS = ['contender', 'req/s', 'spread', 'MiB/s', 'p50', 'p90', 'p99', 'max', 'errors', 'vs node', 'vs nginx', 'server CPU', 'load CPU'];
+export const HEADERS = [
+  'contender', 'req/s', 'spread', 'MiB/s', 'p50', 'p90', 'p99', 'max', 'errors', 'vs node', 'vs nginx', 'vs lighttpd',
+  'server CPU', 'req/s per core', 'per core vs peer', 'load CPU',
+];
 
 export function rows(w: WorkloadResult): string[][] {
   return w.cells.map((c: Cell) => {
@@ -21,7 +24,10 @@ export function rows(w: WorkloadResult): string[][] {
       errors ? `${errors}${s.timeouts ? ` (${s.timeouts} t/o)` : ''}` : '0',
       fmtRatio(c.vsNode),
       fmtRatio(c.vsNginx),
+      fmtRatio(c.vsLighttpd),
       fmtPct(s.serverCpu),
+      fmtRps(s.rpsPerCore),
+      fmtRatio(c.perCoreVsPeer),
       fmtPct(s.loadCpu),
     ];
   });
