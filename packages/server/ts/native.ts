@@ -13,8 +13,12 @@ export interface ThreadStats {
   balancePauses: number;
   /** Access log records dropped because JS fell behind by more than accessLogLimit. */
   accessLogDropped: number;
-  /** Open-file cache: entries held now, lookups it answered, lookups that went to the disk. */
-  fileCache: { entries: number; hits: number; misses: number };
+  /**
+   * Open-file cache: entries held now, lookups it answered, lookups that went to the disk,
+   * and lookups of a small file whose pages were not all in the page cache (coldReads): its
+   * bytes were not read on the I/O thread and the response went to the aio pool instead.
+   */
+  fileCache: { entries: number; hits: number; misses: number; coldReads: number };
 }
 
 export interface NativeEngine {

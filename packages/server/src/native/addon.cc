@@ -335,6 +335,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       cache.Set("entries", Napi::Number::New(env, static_cast<double>(stats[i].file_cache.entries)));
       cache.Set("hits", Napi::Number::New(env, static_cast<double>(stats[i].file_cache.hits)));
       cache.Set("misses", Napi::Number::New(env, static_cast<double>(stats[i].file_cache.misses)));
+      cache.Set("coldReads", Napi::Number::New(env, static_cast<double>(stats[i].file_cache.cold_reads)));
       o.Set("fileCache", cache);
       out.Set(static_cast<uint32_t>(i), o);
     }

@@ -70,6 +70,7 @@ int FileCache::Lookup(const std::string& relative, FileRef* out) {
     if (StillFresh(*it)) {
       lru_.splice(lru_.begin(), lru_, it);
       Bump(hits_);
+      if (it->cold) Warm(*it);
       *out = it->file;
       return it->file->err;
     }
@@ -90,6 +91,7 @@ int FileCache::Lookup(const std::string& relative, FileRef* out) {
     ShedFds();
     err = LoadFile(files_, relative, keep_bytes_max_, out);
   }
+  if ((*out)->cold) Bump(cold_reads_);
   if (!dir) return err;
   const FileInfo& f = **out;
   // A missing file is remembered only while its directory's CREATE events can undo it.
@@ -111,15 +113,33 @@ bool FileCache::StillFresh(Entry& e) {
   return same;
 }
 
+void FileCache::Warm(Entry& e) {
+  bool cold = false;
+  FileRef held = LoadCachedBytes(*e.file, &cold);
+  if (!held) {
+    if (cold) Bump(cold_reads_);
+    e.cold = cold;  // otherwise it cannot be read without waiting: the pool sends it from now on
+    return;
+  }
+  e.file = std::move(held);
+  e.cold = false;
+  e.racy = Racy(*e.file);
+  e.bytes = e.file->bytes->size();
+  bytes_ += e.bytes;
+  // Evicts from the back: `e`, just moved to the front and at most 1/16 of the budget, stays.
+  Trim();
+}
+
+bool FileCache::Racy(const FileInfo& file) const {
+  if (!file.bytes) return false;
+  timespec wall{};
+  clock_gettime(CLOCK_REALTIME, &wall);
+  return std::max(Ns(file.st.st_ctim), Ns(file.st.st_mtim)) + kRacyNs > Ns(wall);
+}
+
 void FileCache::Insert(const std::string& key, const FileRef& file, Dir* dir) {
   const size_t bytes = file->bytes ? file->bytes->size() : 0;
-  bool racy = false;
-  if (file->bytes) {
-    timespec wall{};
-    clock_gettime(CLOCK_REALTIME, &wall);
-    racy = std::max(Ns(file->st.st_ctim), Ns(file->st.st_mtim)) + kRacyNs > Ns(wall);
-  }
-  lru_.push_front(Entry{key, file, dir, now_, racy, bytes});
+  lru_.push_front(Entry{key, file, dir, now_, Racy(*file), file->cold, bytes});
   index_.emplace(lru_.front().key, lru_.begin());
   ++dir->entries;
   bytes_ += bytes;

@@ -32,6 +32,9 @@ struct FileCacheStats {
   uint64_t entries = 0;
   uint64_t hits = 0;    // lookups answered from an entry (after a stat when past the TTL)
   uint64_t misses = 0;  // lookups that opened the file
+  // Lookups of a small file whose pages were not all in the page cache: its bytes were not
+  // read on the I/O thread, the response went to the aio pool.
+  uint64_t cold_reads = 0;
 };
 
 class FileCache {
@@ -51,7 +54,7 @@ class FileCache {
   void set_now(int64_t now) { now_ = now; }
 
   // From any thread.
-  FileCacheStats Stats() const { return {entries_.load(), hits_.load(), misses_.load()}; }
+  FileCacheStats Stats() const { return {entries_.load(), hits_.load(), misses_.load(), cold_reads_.load()}; }
 
  private:
   struct Dir {
@@ -67,6 +70,7 @@ class FileCache {
     Dir* dir;
     int64_t checked_at;  // the last time its stat was known to match the disk
     bool racy;           // its bytes may predate a write its timestamps cannot show
+    bool cold;           // small, bytes not loaded: tried again (Warm) on each hit
     size_t bytes;        // held in memory
   };
   using Lru = std::list<Entry>;  // front: most recently used
@@ -76,6 +80,9 @@ class FileCache {
   Dir* WatchDir(const std::string& path, int* err);
   void Unwatch(Dir* dir);
   bool StillFresh(Entry& e);
+  // A cold entry: its bytes, if the page cache holds them by now.
+  void Warm(Entry& e);
+  bool Racy(const FileInfo& file) const;
   void Insert(const std::string& key, const FileRef& file, Dir* dir);
   void Drop(Lru::iterator it);
   void DropDir(Dir* dir);
@@ -98,7 +105,7 @@ class FileCache {
   std::unordered_map<std::string, Dir> dirs_;
   std::unordered_map<uint64_t, Dir*> dirs_by_id_;
   // Written by the owning thread only, read by stats().
-  std::atomic<uint64_t> entries_{0}, hits_{0}, misses_{0};
+  std::atomic<uint64_t> entries_{0}, hits_{0}, misses_{0}, cold_reads_{0};
 };
 
 }  // namespace kserver

@@ -1,7 +1,8 @@
 // 206 multipart/byteranges (RFC 9110 14.6): one part per range, each with its Content-Type
-// and Content-Range, the ranges already sorted and coalesced by ParseRanges. A small body is
-// read into memory; a large one goes out as part headers in memory between file ranges, each
-// range on its own descriptor (a dup) so the connection can sendfile them in turn.
+// and Content-Range, the ranges already sorted and coalesced by ParseRanges. A file held in
+// memory makes the body from its bytes; any other (large, or not in the page cache) goes out
+// as part headers in memory between file ranges, each range on its own descriptor (a dup) so
+// the pool can sendfile them in turn: the I/O thread reads no file.
 #include <unistd.h>
 
 #include "ranges.h"
@@ -14,13 +15,12 @@ bool StaticFiles::ServeMultipart(const Request& req, const FileInfo& file, const
                                  std::string_view content_type, ResponseHead head, const ReplyContext& ctx,
                                  Reply* out) const {
   std::vector<std::string> part_heads;
-  uint64_t length = 0, data = 0;
+  uint64_t length = 0;
   for (const ByteRange& r : ranges) {
     std::string h = "\r\n--" + boundary_ + "\r\nContent-Type: ";
     h += content_type;
     h += "\r\nContent-Range: bytes " + std::to_string(r.first) + "-" + std::to_string(r.last) + "/" + std::to_string(size) + "\r\n\r\n";
     length += h.size() + r.length();
-    data += r.length();
     part_heads.push_back(std::move(h));
   }
   std::string trailer = "\r\n--" + boundary_ + "--\r\n";
@@ -30,14 +30,10 @@ bool StaticFiles::ServeMultipart(const Request& req, const FileInfo& file, const
   out->memory = head.Finish(ctx.keep_alive, req.http_minor == 0);
   if (req.head_only()) return true;
 
-  if (data <= options_.small_file_max) {
+  if (file.bytes) {
     for (size_t i = 0; i < ranges.size(); ++i) {
       out->memory += part_heads[i];
-      if (file.bytes) {
-        out->memory.append(*file.bytes, ranges[i].first, ranges[i].length());
-      } else if (!ReadAt(file.fd.get(), ranges[i].first, ranges[i].length(), &out->memory)) {
-        return false;
-      }
+      out->memory.append(*file.bytes, ranges[i].first, ranges[i].length());
     }
     out->memory += trailer;
     return true;
@@ -46,7 +42,7 @@ bool StaticFiles::ServeMultipart(const Request& req, const FileInfo& file, const
   for (size_t i = 1; i < ranges.size(); ++i) {
     Reply::Piece piece;
     piece.memory = std::move(part_heads[i]);
-    piece.file.reset(dup(file.fd.get()));  // a file this large is never held as bytes
+    piece.file.reset(dup(file.fd.get()));
     if (!piece.file.valid()) return false;
     piece.offset = ranges[i].first;
     piece.length = ranges[i].length();

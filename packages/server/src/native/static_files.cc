@@ -116,19 +116,6 @@ int StaticFiles::Lookup(const std::string& relative, FileCache* cache, FileRef* 
   return LoadFile(*this, relative, options_.small_file_max, out);
 }
 
-bool ReadAt(int fd, uint64_t offset, uint64_t length, std::string* out) {
-  const size_t start = out->size();
-  out->resize(start + length);
-  size_t done = 0;
-  while (done < length) {
-    const ssize_t n = pread(fd, &(*out)[start + done], length - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;  // shrank or failed under us
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 bool StaticFiles::AttachBody(const FileInfo& file, uint64_t offset, uint64_t length, const ReplyContext& ctx,
                              Reply* out) const {
   if (file.bytes) {
@@ -136,19 +123,17 @@ bool StaticFiles::AttachBody(const FileInfo& file, uint64_t offset, uint64_t len
     out->body = std::string_view(*file.bytes).substr(offset, length);
     return true;
   }
-  if (length > options_.small_file_max) {
-    // Its own fd: the cache may close the shared one while this response is still sending.
+  // Large, or small with pages not in the page cache: the pool's sendfile reads it (with
+  // readahead), never this thread. Its own fd: the cache may close the shared one while this
+  // response is still sending.
+  out->file.reset(dup(file.fd.get()));
+  if (!out->file.valid() && (errno == EMFILE || errno == ENFILE) && ctx.cache) {
+    ctx.cache->ShedFds();
     out->file.reset(dup(file.fd.get()));
-    if (!out->file.valid() && (errno == EMFILE || errno == ENFILE) && ctx.cache) {
-      ctx.cache->ShedFds();
-      out->file.reset(dup(file.fd.get()));
-    }
-    out->offset = offset;
-    out->length = length;
-    return out->file.valid();
   }
-  // A small file the cache could not hold whole (it changed while being read).
-  return ReadAt(file.fd.get(), offset, length, &out->memory);
+  out->offset = offset;
+  out->length = length;
+  return out->file.valid();
 }
 
 bool StaticFiles::Handle(const Request& req, const ReplyContext& ctx, Reply* out) const {

@@ -43,9 +43,6 @@ struct Reply {
   std::vector<Piece> more;
 };
 
-// Appends `length` bytes of `fd` from `offset` to `out`; false if the file failed or shrank.
-bool ReadAt(int fd, uint64_t offset, uint64_t length, std::string* out);
-
 struct ReplyContext {
   std::string_view date;
   bool keep_alive;
@@ -77,8 +74,8 @@ class StaticFiles {
  private:
   void ServeOpened(const Request& req, const ReplyContext& ctx, const UrlPath& url, FileRef file, Reply* out) const;
   void Serve(const Request& req, const ReplyContext& ctx, FileRef file, std::string_view name, Reply* out) const;
-  // The body: the cached bytes without a copy, a file range for the aio pool when large, else
-  // read into memory. False if reading failed.
+  // The body: the cached bytes without a copy, else a file range for the aio pool (large, or
+  // not in the page cache). False if the fd could not be duplicated.
   bool AttachBody(const FileInfo& file, uint64_t offset, uint64_t length, const ReplyContext& ctx, Reply* out) const;
 
   // error_pages.cc: an error status, with the configured page as its body when there is one.
