@@ -37,6 +37,7 @@
         "src/native/listener.cc",
         "src/native/listing.cc",
         "src/native/mime.cc",
+        "src/native/offload.cc",
         "src/native/multipart.cc",
         "src/native/path_pattern.cc",
         "src/native/peer.cc",

@@ -3,8 +3,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, symlinkSync, utimesSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { get, useSiteServer, startServer } from '../testing/helpers.mjs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createEngine } from '../dist/index.js';
+import { get, raw, parseResponses, useSiteServer, startServer } from '../testing/helpers.mjs';
 
 const NAMES = ['a&b.txt', '<b onmouseover=alert(1)>.html', `q"uote's.txt`, 'sp ace.txt', 'per%cent.txt', 'javascript:x.txt', 'é.txt'];
 const env = useSiteServer({ listing: true, headerRules: [{ match: '/list/', headers: { 'X-Listing': '1' } }] });
@@ -129,5 +132,72 @@ test('listing off (default): 403 for the same directory', async () => {
     assert.equal((await get(port, '/list/')).status, 403);
   } finally {
     await engine.stop();
+  }
+});
+
+// Listings are read and built on a worker, off the I/O thread; the reply takes its place in
+// the connection's queue when the worker is done.
+test('pipelined listings, files and HEAD on one connection are answered in order', async () => {
+  const r = (method, target) => `${method} ${target} HTTP/1.1\r\nHost: t\r\n\r\n`;
+  const { buf } = await raw(env.port, [r('GET', '/list/'), r('GET', '/style.css'), r('HEAD', '/many/'), r('GET', '/list/sub/'), r('GET', '/digits.txt')]);
+  const res = parseResponses(buf, ['GET', 'GET', 'HEAD', 'GET', 'GET']);
+  assert.deepEqual(res.map((x) => x.status), [200, 200, 200, 200, 200]);
+  assert.equal(hrefs(res[0].text).length, 11);
+  assert.equal(res[1].text, 'body { color: red }\n');
+  assert.equal(res[2].body.length, 0);
+  assert.ok(Number(res[2].headers['content-length']) > 10000 * 20, 'the HEAD describes the whole listing');
+  assert.deepEqual(hrefs(res[3].text), [['../', '../']]);
+  assert.equal(res[4].text, '0123456789');
+});
+
+test('a listing request is logged once, with its status and body size', async () => {
+  const entries = [];
+  const engine = createEngine({ root: env.site.root, threads: 1, listing: true, accessLog: (batch) => entries.push(...batch) });
+  const port = await engine.start();
+  try {
+    const res = await get(port, '/list/');
+    const missing = await get(port, '/nothere/');
+    assert.equal(missing.status, 404);
+    for (let i = 0; i < 200 && entries.length < 2; i++) await delay(10);
+    assert.equal(entries.length, 2);
+    assert.equal(entries[0].url, '/list/');
+    assert.equal(entries[0].status, 200);
+    assert.equal(entries[0].bytes, res.body.length);
+  } finally {
+    await engine.stop();
+  }
+});
+
+test('clients gone while their listing is built, and a stop meanwhile, end cleanly', async () => {
+  const { engine, port } = await startServer(env.site.root, { threads: 1, listing: true });
+  // Gone at once: the worker's reply is dropped, the thread goes on.
+  for (let i = 0; i < 4; i++) {
+    const sock = net.connect(port, '127.0.0.1', () => {
+      sock.write('GET /many/ HTTP/1.1\r\nHost: t\r\n\r\n');
+      sock.destroy();
+    });
+    sock.on('error', () => {});
+  }
+  const ok = await get(port, '/list/');
+  assert.equal(ok.status, 200);
+  assert.equal(hrefs(ok.text).length, 11);
+
+  // Listings in flight when the engine stops without a grace period: each client gets the
+  // whole listing or a closed connection, and stop() returns.
+  const clients = [];
+  for (let i = 0; i < 6; i++) clients.push(raw(port, 'GET /many/ HTTP/1.1\r\nHost: t\r\n\r\n', { keepOpen: true, timeout: 10000 }));
+  await delay(5);
+  await engine.stop({ grace: 0 });
+  for (const { buf, closed } of await Promise.all(clients)) {
+    assert.ok(closed, 'the server closed the connection');
+    const [res] = parseResponses(buf);
+    if (res && res.body.length === Number(res.headers['content-length'])) assert.match(res.text, /Only the first 10000/);
+  }
+  // The same site, a new engine: its workers start afresh.
+  const again = await startServer(env.site.root, { threads: 1, listing: true });
+  try {
+    assert.equal((await get(again.port, '/many/')).status, 200);
+  } finally {
+    await again.engine.stop();
   }
 });

@@ -250,26 +250,27 @@ bool Connection::Process(IoContext& ctx) {
 
 void Connection::Dispatch(IoContext& ctx) {
   if (held_reply_) {
-    EnqueueLogged(std::move(*held_reply_), ctx);
+    EnqueueLogged(std::move(*held_reply_), req_.get(), ctx);
     held_reply_.reset();
   } else if (body_mode_ == BodyMode::kBuffer) {
     HandToJs(false, ctx);  // static files declined it when its head came
   } else {
     Reply reply;
-    if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep_, ctx.cache}, &reply)) EnqueueLogged(std::move(reply), ctx);
+    if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep_, ctx.cache}, &reply)) EnqueueLogged(std::move(reply), req_.get(), ctx);
     else HandToJs(false, ctx);
   }
   EndRequest(ctx);
 }
 
-void Connection::EnqueueLogged(Reply reply, IoContext& ctx) {
+void Connection::EnqueueLogged(Reply reply, const Request* req, IoContext& ctx) {
   const size_t first = out_.size();
   EnqueueReply(std::move(reply));
-  if (!ctx.access_log || first == out_.size()) return;
+  // A listing is logged when its reply is queued.
+  if (!ctx.access_log || first == out_.size() || out_[first].listing) return;
   // Counted from what was queued, so any shape of reply (file ranges, parts) adds up.
   uint64_t after = 0;
   for (size_t i = first + 1; i < out_.size(); ++i) after += out_[i].bytes().size() + out_[i].remaining;
-  ctx.access_log->Add(id_, req_.get(), out_[first].data, after);
+  ctx.access_log->Add(id_, req, out_[first].data, after);
 }
 
 void Connection::EndRequest(IoContext& ctx) {
@@ -336,6 +337,8 @@ void Connection::FailStream(int status, IoContext& ctx) {
 }
 
 void Connection::Abandon(HookOutbox* outbox) {
+  // A listing being built for this connection: nobody will read it.
+  if (!OutEmpty() && out_[out_head_].listing) out_[out_head_].listing->cancelled = true;
   bool body_told = false;
   for (size_t i = out_head_; i < out_.size(); ++i) {
     const Segment& s = out_[i];
@@ -550,6 +553,14 @@ void Connection::EnqueueShared(std::shared_ptr<const std::string> owner, std::st
 }
 
 void Connection::EnqueueReply(Reply reply) {
+  if (reply.listing) {
+    // Holds its place like a file: what follows waits (Backlogged) until it is built.
+    Segment s;
+    s.listing = std::move(reply.listing);
+    out_.push_back(std::move(s));
+    has_file_ = true;
+    return;
+  }
   if (!reply.file.valid()) {
     // Head and body leave in one sendmsg, the body straight from the cache.
     Enqueue(std::move(reply.memory));
@@ -590,6 +601,7 @@ bool Connection::Flush(IoContext& ctx) {
 bool Connection::Send(IoContext& ctx) {
   while (Sendable()) {
     Segment& front = out_[out_head_];
+    if (front.listing) return StartListing(front, ctx);
     if (!front.file.valid() && front.sent == front.bytes().size()) {
       PopSent(ctx);  // a streamed response JS finished after its last bytes went
       continue;
@@ -598,7 +610,7 @@ bool Connection::Send(IoContext& ctx) {
     // Gather consecutive memory segments into one sendmsg.
     iovec iov[kMaxIov];
     int count = 0;
-    for (auto it = out_.begin() + static_cast<ptrdiff_t>(out_head_); it != out_.end() && count < kMaxIov && !it->file.valid() && !it->pending;
+    for (auto it = out_.begin() + static_cast<ptrdiff_t>(out_head_); it != out_.end() && count < kMaxIov && !it->file.valid() && !it->pending && !it->listing;
          ++it) {
       const std::string_view bytes = it->bytes();
       iov[count].iov_base = const_cast<char*>(bytes.data() + it->sent);
@@ -657,10 +669,34 @@ bool Connection::StartFileJob(Segment& file, IoContext& ctx) {
   return true;
 }
 
+bool Connection::StartListing(Segment& seg, IoContext& ctx) {
+  uint64_t cookie = 0;
+  if (!ctx.offload->Submit(seg.listing, ctx.queue, &cookie).ok()) return false;  // no thread to read it
+  aio_job_ = cookie;
+  (*ctx.aio_jobs)[cookie] = id_;
+  last_progress_ = ctx.now;
+  return true;
+}
+
+bool Connection::OnListingBuilt(IoContext& ctx) {
+  std::shared_ptr<ListingJob> job = std::move(out_[out_head_].listing);
+  // Its reply takes its place: anything queued behind it stays behind.
+  std::vector<Segment> behind(std::make_move_iterator(out_.begin() + static_cast<ptrdiff_t>(out_head_) + 1),
+                              std::make_move_iterator(out_.end()));
+  out_.resize(out_head_ + 1);
+  PopFront();
+  EnqueueLogged(std::move(job->reply), &job->req, ctx);
+  for (Segment& s : behind) out_.push_back(std::move(s));
+  has_file_ = std::any_of(out_.begin() + static_cast<ptrdiff_t>(out_head_), out_.end(),
+                          [](const Segment& s) { return s.file.valid() || s.listing; });
+  return Process(ctx);
+}
+
 bool Connection::OnFileSent(const kevent::Ukevent& done, IoContext& ctx) {
   if (done.user != aio_job_ || aio_job_ == 0) return true;  // a job this connection no longer waits for
   aio_job_ = 0;
   Segment& front = out_[out_head_];
+  if (front.listing) return OnListingBuilt(ctx);
   const bool out_of_fds = done.err == EMFILE || done.err == ENFILE;
   if ((done.ret_flags & kevent::KEVENT_RET_BROKEN) && out_of_fds && done.ret_data == 0 && ctx.cache && !front.fd_retry) {
     // The pool could not duplicate the fds it needs: cached fds are the ones to give back.
@@ -679,7 +715,7 @@ bool Connection::OnFileSent(const kevent::Ukevent& done, IoContext& ctx) {
   }
   PopFront();
   has_file_ = std::any_of(out_.begin() + static_cast<ptrdiff_t>(out_head_), out_.end(),
-                          [](const Segment& s) { return s.file.valid(); });
+                          [](const Segment& s) { return s.file.valid() || s.listing; });
   return Process(ctx);
 }
 

@@ -36,6 +36,7 @@ struct IoContext {
   kevent::AioPool* aio = nullptr;
   std::shared_ptr<kevent::Queue> queue;
   std::unordered_map<uint64_t, uint64_t>* aio_jobs = nullptr;  // cookie -> connection id
+  Offload* offload = nullptr;  // directory listings, reported to aio_jobs like file jobs
   FileCache* cache = nullptr;           // the thread's open-file cache, if any
   static constexpr size_t kScratchBytes = 64 * 1024;
 };
@@ -52,7 +53,7 @@ class Connection {
   bool OnHook(HookCommand& cmd, IoContext& ctx);
   // The connection is closing: JS hears of every request it still answers or reads.
   void Abandon(HookOutbox* outbox);
-  // The aio pool's KEVENT_AIO completion of this connection's file job.
+  // The KEVENT_AIO completion of this connection's file job (aio pool) or listing (Offload).
   bool OnFileSent(const kevent::Ukevent& done, IoContext& ctx);
 
   // KEVENT_SOCKET_RECV / _SEND bits the queue should watch; 0 means close it.
@@ -81,6 +82,8 @@ class Connection {
     bool fd_retry = false;  // its file job was resubmitted once after EMFILE
     // A place held for the JS handler's answer: nothing behind it is sent before it.
     bool pending = false;
+    // A listing a worker is building: its reply takes this place once done.
+    std::shared_ptr<ListingJob> listing;
     uint64_t seq = 0;
     bool keep_alive = true;
     bool http10 = false;
@@ -114,12 +117,14 @@ class Connection {
   void EnqueueShared(std::shared_ptr<const std::string> owner, std::string_view bytes);
   void EnqueueReply(Reply reply);
   // EnqueueReply, and the access log's record of it when the log is on.
-  void EnqueueLogged(Reply reply, IoContext& ctx);
+  void EnqueueLogged(Reply reply, const Request* req, IoContext& ctx);
   // Index of the new segment in out_.
   size_t EnqueueFile(kevent::UniqueFd file, uint64_t offset, uint64_t length);
   // false: the peer is gone.
   bool Flush(IoContext& ctx);
   bool StartFileJob(Segment& file, IoContext& ctx);
+  bool StartListing(Segment& seg, IoContext& ctx);
+  bool OnListingBuilt(IoContext& ctx);
   bool Send(IoContext& ctx);
   // Pops the front segment, all of it sent; after a `last` one nothing else goes out.
   void PopSent(IoContext& ctx);

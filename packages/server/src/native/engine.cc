@@ -49,6 +49,7 @@ void Engine::Stop(int grace_ms) {
   }
   listeners_.clear();
   for (auto& t : threads_) t->Join();
+  shared_.offload.Stop();  // listings still being read: nobody waits for them now
   std::lock_guard<std::mutex> lock(threads_mu_);
   threads_.clear();
 }

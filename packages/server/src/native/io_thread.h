@@ -12,6 +12,7 @@
 
 #include "connection.h"
 #include "file_cache.h"
+#include "offload.h"
 #include "queue.h"
 #include "status.h"
 
@@ -27,6 +28,7 @@ struct EngineShared {
   int listeners_released = 0;  // guarded by mu
   AccessSink access_sink;      // set before Start when the access log is on
   std::shared_ptr<AccessBudget> access_budget;
+  Offload offload;  // directory listings, off the I/O threads
 };
 
 struct ThreadStats {

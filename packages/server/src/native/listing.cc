@@ -2,7 +2,8 @@
 // index file. Names are HTML-escaped in text and percent-encoded in hrefs (so "a:b" or
 // "<x>" can neither inject markup nor turn into a scheme); dotfiles are hidden unless
 // dotfiles is 'allow'; symlinks are shown only with followSymlinks (otherwise they answer 403
-// anyway); only regular files and directories appear. At most kMaxEntries are listed.
+// anyway); only regular files and directories appear. At most kMaxEntries are listed. All
+// of it runs on an Offload worker (ListingJob): the directory's blocks may not be cached.
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -66,7 +67,8 @@ struct DirCloser {
 };
 
 // 0 or errno; `truncated` when the directory holds more than kMaxEntries listable entries.
-int ReadEntries(int dir_fd, const Options& options, std::vector<Entry>* entries, bool* truncated) {
+int ReadEntries(int dir_fd, const Options& options, const std::atomic<bool>& cancelled, std::vector<Entry>* entries,
+                bool* truncated) {
   const int fd = dup(dir_fd);  // fdopendir takes the descriptor; the caller keeps its own
   if (fd < 0) return errno;
   std::unique_ptr<DIR, DirCloser> dir(fdopendir(fd));
@@ -76,6 +78,7 @@ int ReadEntries(int dir_fd, const Options& options, std::vector<Entry>* entries,
     return err;
   }
   for (;;) {
+    if (cancelled.load(std::memory_order_relaxed)) return ECANCELED;  // nobody waits for the page
     errno = 0;
     const dirent* d = readdir(dir.get());
     if (!d) return errno;
@@ -129,13 +132,15 @@ std::string Render(std::string_view path, std::vector<Entry>& entries, bool trun
 
 }  // namespace
 
-void StaticFiles::ServeListing(const Request& req, const ReplyContext& ctx, const UrlPath& url, UniqueFd dir,
-                               Reply* out) const {
+void StaticFiles::ServeListing(const Request& req, const ReplyContext& ctx, const std::string& relative,
+                               const std::atomic<bool>& cancelled, Reply* out) const {
+  UniqueFd dir;  // the cache keeps no directory fds; listings are the rare case
   std::vector<Entry> entries;
   bool truncated = false;
-  if (int err = ReadEntries(dir.get(), options_, &entries, &truncated))
-    return Answer(err == EMFILE || err == ENFILE || err == ENOMEM ? 503 : 500, req, ctx, out);
-  const std::string path = url.relative.empty() ? "/" : "/" + url.relative + "/";
+  int err = OpenBeneath(relative, &dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (!err) err = ReadEntries(dir.get(), options_, cancelled, &entries, &truncated);
+  if (err) return Answer(StatusForErrno(err), req, ctx, out);
+  const std::string path = relative.empty() ? "/" : "/" + relative + "/";
   const std::string body = Render(path, entries, truncated);
   ResponseHead head(200, ctx.date);
   head.Add("Content-Type", "text/html; charset=utf-8");

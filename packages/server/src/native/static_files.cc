@@ -23,8 +23,6 @@ namespace kserver {
 using kevent::Status;
 using kevent::UniqueFd;
 
-namespace {
-
 int StatusForErrno(int err) {
   switch (err) {
     case ENOENT:
@@ -40,6 +38,8 @@ int StatusForErrno(int err) {
     default: return 500;
   }
 }
+
+namespace {
 
 // RFC 9110 8.8.3.2: weak comparison ignores W/; strong needs both strong and equal.
 bool EtagListMatches(std::string_view list, std::string_view etag, bool weak) {
@@ -179,10 +179,9 @@ void StaticFiles::ServeOpened(const Request& req, const ReplyContext& ctx, const
     if (!found) {
       if (!options_.listing) return Answer(403, req, ctx, out);
       if (req.method != "GET" && req.method != "HEAD") return Answer(405, req, ctx, out, "Allow: GET, HEAD\r\n");
-      UniqueFd dir;  // the cache keeps no directory fds; listings are the rare case
-      if (int err = OpenBeneath(url.relative, &dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
-        return Answer(StatusForErrno(err), req, ctx, out);
-      return ServeListing(req, ctx, url, std::move(dir), out);
+      // Reading a directory may wait on the disk: a worker does it (ListingJob).
+      out->listing = std::make_shared<ListingJob>(*this, req, ctx.date, ctx.keep_alive, url.relative);
+      return;
     }
   } else if (!S_ISREG(file->st.st_mode)) {
     return Answer(403, req, ctx, out);

@@ -12,6 +12,7 @@
 
 #include "file_info.h"
 #include "http_parser.h"
+#include "offload.h"
 #include "options.h"
 #include "response.h"
 #include "status.h"
@@ -21,6 +22,7 @@
 namespace kserver {
 
 class FileCache;
+struct ListingJob;
 
 // What a handler answers: bytes from memory (the head, and a small body), then `body` (bytes
 // of a small file, kept alive by `body_owner` and sent without a copy), then optionally
@@ -41,6 +43,8 @@ struct Reply {
     uint64_t length = 0;
   };
   std::vector<Piece> more;
+  // Instead of all the above: a directory listing, which a worker builds (ListingJob).
+  std::shared_ptr<ListingJob> listing;
 };
 
 struct ReplyContext {
@@ -50,6 +54,9 @@ struct ReplyContext {
 };
 
 struct ByteRange;
+
+// The HTTP status for a failed lookup's errno.
+int StatusForErrno(int err);
 
 class StaticFiles {
  public:
@@ -71,6 +78,11 @@ class StaticFiles {
   int root_fd() const { return root_.get(); }
   const Options& options() const { return options_; }
 
+  // listing.cc, on a worker (it may wait on the disk): the whole reply for the listing of
+  // directory `relative`, error pages included. `ctx` has no cache: that is its I/O thread's.
+  void ServeListing(const Request& req, const ReplyContext& ctx, const std::string& relative,
+                    const std::atomic<bool>& cancelled, Reply* out) const;
+
  private:
   void ServeOpened(const Request& req, const ReplyContext& ctx, const UrlPath& url, FileRef file, Reply* out) const;
   void Serve(const Request& req, const ReplyContext& ctx, FileRef file, std::string_view name, Reply* out) const;
@@ -85,9 +97,6 @@ class StaticFiles {
   // precompressed.cc: swaps `file` for name.br or name.gz when the request accepts it;
   // returns the Content-Encoding, or nullptr for the file itself.
   const char* PickEncoded(const Request& req, std::string_view name, const ReplyContext& ctx, FileRef* file) const;
-  // listing.cc: the HTML index of the directory `dir`.
-  void ServeListing(const Request& req, const ReplyContext& ctx, const UrlPath& url, kevent::UniqueFd dir,
-                    Reply* out) const;
   // multipart.cc: 206 multipart/byteranges; `head` holds the status line and the headers
   // every part shares the description of.
   bool ServeMultipart(const Request& req, const FileInfo& file, const std::vector<ByteRange>& ranges, uint64_t size,
@@ -96,6 +105,21 @@ class StaticFiles {
   const Options& options_;
   kevent::UniqueFd root_;
   std::string boundary_;  // multipart/byteranges, random per engine
+};
+
+// A listing request, handed to the engine's Offload workers; the I/O thread that submitted
+// it takes `reply` once the completion arrives.
+struct ListingJob : Offload::Job {
+  ListingJob(const StaticFiles& files, const Request& req, std::string_view date, bool keep_alive, std::string relative)
+      : files(files), req(req), date(date), keep_alive(keep_alive), relative(std::move(relative)) {}
+  void Run() override { files.ServeListing(req, ReplyContext{date, keep_alive, nullptr}, relative, cancelled, &reply); }
+
+  const StaticFiles& files;
+  const Request req;  // a copy: the access log records it when the reply is queued
+  const std::string date;
+  const bool keep_alive;
+  const std::string relative;
+  Reply reply;
 };
 
 }  // namespace kserver
