@@ -4,17 +4,19 @@
 // from memory. Files are evicted with dd iflag=nocache (POSIX_FADV_DONTNEED on clean pages).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, openSync, fsyncSync, closeSync, statfsSync } from 'node:fs';
+import { writeFileSync, openSync, fsyncSync, closeSync, statfsSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { makeSite, startServer, get, raw, parseResponses } from '../testing/helpers.mjs';
 import { boundaryOf, parseByteranges } from '../testing/multipart.mjs';
 
 const TMPFS_MAGIC = 0x01021994;
 const onTmpfs = statfsSync(tmpdir()).type === TMPFS_MAGIC;
 const skip = onTmpfs ? 'tmpfs keeps every page in memory: nothing can be evicted' : false;
+const shm = existsSync('/dev/shm') && statfsSync('/dev/shm').type === TMPFS_MAGIC ? '/dev/shm' : onTmpfs ? tmpdir() : null;
 
 async function serve(t, options = {}) {
   const site = makeSite();
@@ -146,4 +148,34 @@ test('without the file cache a cold small file is still sent whole by the pool',
   assert.equal(res.status, 200);
   assert.ok(res.body.equals(bytes));
   assert.ok((await get(port, '/nocache.bin')).body.equals(bytes));
+});
+
+// tmpfs (like procfs) has no RWF_NOWAIT: the I/O thread cannot tell warm pages from cold, so
+// it never reads there; a worker loads the bytes once and later requests come from memory.
+test('on tmpfs a small file is loaded by a worker, then served from memory', { skip: shm ? false : 'no tmpfs here' }, async (t) => {
+  const root = mkdtempSync(path.join(shm, 'kevent-tmpfs-'));
+  const { engine, port } = await startServer(root, { threads: 1, fileCacheTtl: 600000 });
+  t.after(async () => {
+    await engine.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+  const bytes = randomBytes(20000);
+  writeFileSync(path.join(root, 'shm.bin'), bytes);
+  const before = stats(engine).coldReads;
+  const first = await get(port, '/shm.bin');
+  assert.ok(first.body.equals(bytes));
+  assert.equal(stats(engine).coldReads, before + 1, 'not read on the I/O thread');
+  // Until the worker's bytes are in, each request still goes to the pool (and counts).
+  let last = stats(engine).coldReads;
+  for (let i = 0; i < 100; i++) {
+    assert.ok((await get(port, '/shm.bin')).body.equals(bytes));
+    const now = stats(engine).coldReads;
+    if (now === last) break;
+    last = now;
+    await delay(10);
+  }
+  const hits = stats(engine).hits;
+  for (let i = 0; i < 3; i++) assert.ok((await get(port, '/shm.bin')).body.equals(bytes));
+  assert.equal(stats(engine).coldReads, last, 'held in memory now');
+  assert.equal(stats(engine).hits, hits + 3);
 });

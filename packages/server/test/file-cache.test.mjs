@@ -183,7 +183,7 @@ test('fileCacheEntries 0: no cache, every change visible on the next request', a
   }
   unlinkSync(file('index.html'));
   assert.equal((await get(port, '/')).status, 403);
-  assert.deepEqual(cacheStats(engine), { entries: 0, hits: 0, misses: 0 });
+  assert.deepEqual(cacheStats(engine), { entries: 0, hits: 0, misses: 0, coldReads: 0 });
 });
 
 test('HEAD, ranges and conditionals answered from cached entries, small and large', async (t) => {

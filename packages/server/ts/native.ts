@@ -15,8 +15,9 @@ export interface ThreadStats {
   accessLogDropped: number;
   /**
    * Open-file cache: entries held now, lookups it answered, lookups that went to the disk,
-   * and lookups of a small file whose pages were not all in the page cache (coldReads): its
-   * bytes were not read on the I/O thread and the response went to the aio pool instead.
+   * and lookups of a small file whose bytes were not held and could not be read without
+   * waiting (coldReads: pages not in the page cache, or a file system without RWF_NOWAIT):
+   * the response went to the aio pool instead of a read on the I/O thread.
    */
   fileCache: { entries: number; hits: number; misses: number; coldReads: number };
 }

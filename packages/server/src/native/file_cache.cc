@@ -50,10 +50,13 @@ bool SameFile(const struct stat& a, const struct stat& b) {
 
 }  // namespace
 
-FileCache::FileCache(const Options& options, const StaticFiles& files, kevent::Queue& queue)
+FileCache::FileCache(const Options& options, const StaticFiles& files, std::shared_ptr<kevent::Queue> queue,
+                     Offload* offload)
     : options_(options),
       files_(files),
-      queue_(queue),
+      queue_(*queue),
+      queue_owner_(std::move(queue)),
+      offload_(offload),
       max_entries_(options.file_cache_entries),
       max_bytes_(kMaxBytes),
       keep_bytes_max_(std::min(options.small_file_max, kMaxBytes / 16)) {}
@@ -70,7 +73,7 @@ int FileCache::Lookup(const std::string& relative, FileRef* out) {
     if (StillFresh(*it)) {
       lru_.splice(lru_.begin(), lru_, it);
       Bump(hits_);
-      if (it->cold) Warm(*it);
+      if (it->unheld != Unheld::kNo) Warm(*it);
       *out = it->file;
       return it->file->err;
     }
@@ -91,13 +94,18 @@ int FileCache::Lookup(const std::string& relative, FileRef* out) {
     ShedFds();
     err = LoadFile(files_, relative, keep_bytes_max_, out);
   }
-  if ((*out)->cold) Bump(cold_reads_);
+  const Unheld unheld = (*out)->unheld;
+  const bool warmable = unheld == Unheld::kCold || unheld == Unheld::kCannotTell;
+  if (warmable) Bump(cold_reads_);
   if (!dir) return err;
   const FileInfo& f = **out;
   // A missing file is remembered only while its directory's CREATE events can undo it.
   const bool cacheable = err == 0 ? S_ISREG(f.st.st_mode) || S_ISDIR(f.st.st_mode)
                                   : (err == ENOENT || err == ENOTDIR) && !dir->watch_path.empty();
-  if (cacheable) Insert(relative, *out, dir);
+  if (cacheable) {
+    Insert(relative, *out, dir);
+    if (unheld == Unheld::kCannotTell) StartLoad(lru_.front());
+  }
   return err;
 }
 
@@ -114,19 +122,49 @@ bool FileCache::StillFresh(Entry& e) {
 }
 
 void FileCache::Warm(Entry& e) {
-  bool cold = false;
-  FileRef held = LoadCachedBytes(*e.file, &cold);
-  if (!held) {
-    if (cold) Bump(cold_reads_);
-    e.cold = cold;  // otherwise it cannot be read without waiting: the pool sends it from now on
+  if (e.unheld == Unheld::kCold) {
+    // The pool's sendfile for an earlier response has likely read the pages in by now.
+    Unheld why;
+    if (FileRef held = LoadCachedBytes(*e.file, &why)) return Hold(e, std::move(held));
+    e.unheld = why == Unheld::kFailed ? Unheld::kNo : why;  // failed: the pool sends it from now on
+  }
+  if (e.unheld == Unheld::kCannotTell && !e.loading) StartLoad(e);
+  if (e.unheld != Unheld::kNo) Bump(cold_reads_);
+}
+
+void FileCache::StartLoad(Entry& e) {
+  auto job = std::make_shared<LoadJob>(e.file);
+  uint64_t cookie = 0;
+  if (!offload_ || !offload_->Submit(job, queue_owner_, &cookie).ok()) return;
+  loads_.emplace(cookie, Load{std::move(job), e.key});
+  e.loading = true;
+}
+
+void FileCache::OnLoaded(uint64_t cookie) {
+  auto it = loads_.find(cookie);
+  if (it == loads_.end()) return;
+  const Load load = std::move(it->second);
+  loads_.erase(it);
+  auto found = index_.find(load.key);
+  // Dropped, or replaced after a change on disk: these bytes may be older than the entry.
+  if (found == index_.end() || found->second->file != load.job->file) return;
+  Entry& e = *found->second;
+  e.loading = false;
+  if (!load.job->bytes) {
+    e.unheld = Unheld::kNo;  // the read failed: the pool sends it, and meets the same
     return;
   }
-  e.file = std::move(held);
-  e.cold = false;
+  Hold(e, WithBytes(*e.file, load.job->bytes));
+}
+
+void FileCache::Hold(Entry& e, FileRef file) {
+  e.file = std::move(file);
+  e.unheld = Unheld::kNo;
   e.racy = Racy(*e.file);
   e.bytes = e.file->bytes->size();
   bytes_ += e.bytes;
-  // Evicts from the back: `e`, just moved to the front and at most 1/16 of the budget, stays.
+  // Evicts from the back: an entry just used is at the front, and holds at most 1/16 of the
+  // budget, so it stays; one loaded by a worker may go, having not been used since.
   Trim();
 }
 
@@ -139,7 +177,8 @@ bool FileCache::Racy(const FileInfo& file) const {
 
 void FileCache::Insert(const std::string& key, const FileRef& file, Dir* dir) {
   const size_t bytes = file->bytes ? file->bytes->size() : 0;
-  lru_.push_front(Entry{key, file, dir, now_, Racy(*file), file->cold, bytes});
+  const bool warmable = file->unheld == Unheld::kCold || file->unheld == Unheld::kCannotTell;
+  lru_.push_front(Entry{key, file, dir, now_, Racy(*file), warmable ? file->unheld : Unheld::kNo, false, bytes});
   index_.emplace(lru_.front().key, lru_.begin());
   ++dir->entries;
   bytes_ += bytes;

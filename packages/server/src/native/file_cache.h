@@ -21,6 +21,7 @@
 #include <unordered_map>
 
 #include "file_info.h"
+#include "offload.h"
 #include "queue.h"
 
 namespace kserver {
@@ -32,14 +33,16 @@ struct FileCacheStats {
   uint64_t entries = 0;
   uint64_t hits = 0;    // lookups answered from an entry (after a stat when past the TTL)
   uint64_t misses = 0;  // lookups that opened the file
-  // Lookups of a small file whose pages were not all in the page cache: its bytes were not
-  // read on the I/O thread, the response went to the aio pool.
+  // Lookups of a small file whose bytes were not held and could not be read without waiting
+  // (pages not in the page cache, or no RWF_NOWAIT to tell): the response went to the aio
+  // pool instead of a read on the I/O thread.
   uint64_t cold_reads = 0;
 };
 
 class FileCache {
  public:
-  FileCache(const Options& options, const StaticFiles& files, kevent::Queue& queue);
+  // `offload`: where files RWF_NOWAIT cannot read are loaded; completions come to `queue`.
+  FileCache(const Options& options, const StaticFiles& files, std::shared_ptr<kevent::Queue> queue, Offload* offload);
   ~FileCache();
   FileCache(const FileCache&) = delete;
   FileCache& operator=(const FileCache&) = delete;
@@ -48,6 +51,8 @@ class FileCache {
   int Lookup(const std::string& relative, FileRef* out);
   // A KEVENT_INODE event of this thread's queue.
   void OnEvent(const kevent::Ukevent& ev);
+  // The KEVENT_AIO completion `cookie`, when it is one of this cache's loads.
+  void OnLoaded(uint64_t cookie);
   // Out of fds: closes every cached fd that no response is using.
   void ShedFds();
   // CLOCK_MONOTONIC ms of the current loop turn.
@@ -70,8 +75,20 @@ class FileCache {
     Dir* dir;
     int64_t checked_at;  // the last time its stat was known to match the disk
     bool racy;           // its bytes may predate a write its timestamps cannot show
-    bool cold;           // small, bytes not loaded: tried again (Warm) on each hit
+    Unheld unheld;       // kCold or kCannotTell: bytes to load (Warm, on each hit); else kNo
+    bool loading;        // a worker is reading them (kCannotTell)
     size_t bytes;        // held in memory
+  };
+  // A worker's plain read of a file RWF_NOWAIT cannot vouch for (tmpfs, procfs...).
+  struct LoadJob : Offload::Job {
+    explicit LoadJob(FileRef file) : file(std::move(file)) {}
+    void Run() override { bytes = ReadWhole(*file); }
+    const FileRef file;
+    std::shared_ptr<const std::string> bytes;
+  };
+  struct Load {
+    std::shared_ptr<LoadJob> job;
+    std::string key;
   };
   using Lru = std::list<Entry>;  // front: most recently used
 
@@ -80,8 +97,12 @@ class FileCache {
   Dir* WatchDir(const std::string& path, int* err);
   void Unwatch(Dir* dir);
   bool StillFresh(Entry& e);
-  // A cold entry: its bytes, if the page cache holds them by now.
+  // An entry with bytes to load: loads them if the page cache holds them by now, or has a
+  // worker read them; counts a cold read while they are not held.
   void Warm(Entry& e);
+  void StartLoad(Entry& e);
+  // `e` holds `file`, a copy of its FileInfo with the bytes.
+  void Hold(Entry& e, FileRef file);
   bool Racy(const FileInfo& file) const;
   void Insert(const std::string& key, const FileRef& file, Dir* dir);
   void Drop(Lru::iterator it);
@@ -94,6 +115,9 @@ class FileCache {
   const Options& options_;
   const StaticFiles& files_;
   kevent::Queue& queue_;
+  std::shared_ptr<kevent::Queue> queue_owner_;  // for the loads' completions
+  Offload* offload_;
+  std::unordered_map<uint64_t, Load> loads_;  // by cookie
   const size_t max_entries_;
   const size_t max_bytes_;
   const size_t keep_bytes_max_;

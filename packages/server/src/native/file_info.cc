@@ -23,27 +23,25 @@ std::string MakeEtag(const struct stat& st) {
   return buf;
 }
 
-enum class CachedRead { kDone, kCold, kFailed };
-
-// All `size` bytes of `fd` from offset 0, without waiting for the disk: EAGAIN, or a short
-// read of pages partly cached, means some are not in the page cache.
-CachedRead ReadIfCached(int fd, size_t size, std::string* out) {
+// All `size` bytes of `fd` from offset 0: kNo when read. With RWF_NOWAIT (`flags`), EAGAIN
+// or a short read of pages partly cached means some are not in the page cache.
+Unheld ReadAll(int fd, size_t size, int flags, std::string* out) {
   out->resize(size);
   size_t done = 0;
   while (done < size) {
     iovec iov{&(*out)[done], size - done};
-    const ssize_t n = preadv2(fd, &iov, 1, static_cast<off_t>(done), RWF_NOWAIT);
+    const ssize_t n = preadv2(fd, &iov, 1, static_cast<off_t>(done), flags);
     if (n > 0) {
       done += static_cast<size_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) return CachedRead::kCold;
-    // 0: it shrank. EOPNOTSUPP / EINVAL: no RWF_NOWAIT here, and a plain read could wait.
-    // Anything else (EIO...): the pool's sendfile meets it and ends the response.
-    return CachedRead::kFailed;
+    if (n < 0 && errno == EAGAIN) return Unheld::kCold;
+    // EINVAL: a kernel before 4.14 (no RWF_NOWAIT at all).
+    if (n < 0 && (errno == EOPNOTSUPP || errno == EINVAL) && flags) return Unheld::kCannotTell;
+    return Unheld::kFailed;  // 0: it shrank; EIO and the like
   }
-  return CachedRead::kDone;
+  return Unheld::kNo;
 }
 
 }  // namespace
@@ -67,23 +65,29 @@ int LoadFile(const StaticFiles& files, const std::string& relative, size_t keep_
   info->head.append("\r\nLast-Modified: ").append(info->last_modified);
   info->head.append("\r\nETag: ").append(info->etag);
   info->head.append("\r\nAccept-Ranges: bytes\r\n");
-  info->fd = std::move(fd);
   if (size <= keep_bytes_max) {
-    FileRef held = LoadCachedBytes(*info, &info->cold);
-    if (held) {
-      *out = std::move(held);
-      return 0;
-    }
+    auto bytes = std::make_shared<std::string>();
+    info->unheld = ReadAll(fd.get(), size, RWF_NOWAIT, bytes.get());
+    if (info->unheld == Unheld::kNo) info->bytes = std::move(bytes);  // and the fd closes
   }
+  if (!info->bytes) info->fd = std::move(fd);
   *out = std::move(info);
   return 0;
 }
 
-FileRef LoadCachedBytes(const FileInfo& file, bool* cold) {
+FileRef LoadCachedBytes(const FileInfo& file, Unheld* why) {
   auto bytes = std::make_shared<std::string>();
-  const CachedRead r = ReadIfCached(file.fd.get(), static_cast<size_t>(file.st.st_size), bytes.get());
-  *cold = r == CachedRead::kCold;
-  if (r != CachedRead::kDone) return nullptr;
+  *why = ReadAll(file.fd.get(), static_cast<size_t>(file.st.st_size), RWF_NOWAIT, bytes.get());
+  return *why == Unheld::kNo ? WithBytes(file, std::move(bytes)) : nullptr;
+}
+
+std::shared_ptr<const std::string> ReadWhole(const FileInfo& file) {
+  auto bytes = std::make_shared<std::string>();
+  if (ReadAll(file.fd.get(), static_cast<size_t>(file.st.st_size), 0, bytes.get()) != Unheld::kNo) return nullptr;
+  return bytes;
+}
+
+FileRef WithBytes(const FileInfo& file, std::shared_ptr<const std::string> bytes) {
   auto held = std::make_shared<FileInfo>();
   held->st = file.st;
   held->bytes = std::move(bytes);

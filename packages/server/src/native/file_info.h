@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -15,16 +16,24 @@ namespace kserver {
 
 class StaticFiles;
 
+// Why a small regular file's bytes are not held (its fd is, and the aio pool sends it).
+enum class Unheld : uint8_t {
+  kNo,          // held, or large, or not a regular file: nothing to load
+  kCold,        // some pages were not in the page cache (RWF_NOWAIT: EAGAIN or a short read)
+  kCannotTell,  // no RWF_NOWAIT for this file (EOPNOTSUPP, EINVAL: tmpfs, procfs...): only a
+                // read that may wait can load it, so a worker does (file_cache.cc)
+  kFailed,      // it shrank, or the read failed: the pool's sendfile will meet the same
+};
+
 struct FileInfo {
   int err = 0;  // the lookup failed (ENOENT...): nothing else is set
   struct stat st {};
   // A regular file whose bytes are not held below (large, not in the page cache, or could
   // not be read whole). Its body goes to the aio pool: an I/O thread never reads it.
   kevent::UniqueFd fd;
-  // Small enough to hold, but its pages were not all in the page cache when it was looked
-  // up: the bytes may be loaded by a later lookup (LoadCachedBytes) once the pool's sendfile
-  // has read them in.
-  bool cold = false;
+  // Small enough to hold, yet not held: why. The cache loads the bytes later (a later
+  // lookup's LoadCachedBytes once the pool's sendfile has read the pages in, or a worker).
+  Unheld unheld = Unheld::kNo;
   // The whole file, when it is at most small_file_max bytes: sent without a copy.
   std::shared_ptr<const std::string> bytes;
   std::string etag;           // strong: inode, size, mtime in ns
@@ -44,8 +53,12 @@ int LoadFile(const StaticFiles& files, const std::string& relative, size_t keep_
 
 // The whole of a small fd-based `file`, read only if every page is in the page cache
 // (preadv2 RWF_NOWAIT): an I/O thread must never wait for the disk. A copy of `file` holding
-// the bytes and no fd, or null when they are not all cached (then `*cold` is set), the
-// kernel or file system cannot read without waiting (EOPNOTSUPP, EINVAL), or the read failed.
-FileRef LoadCachedBytes(const FileInfo& file, bool* cold);
+// the bytes and no fd, or null with `*why` saying why not.
+FileRef LoadCachedBytes(const FileInfo& file, Unheld* why);
+// All of `file`'s bytes with plain reads, which may wait: for a worker thread only. Null if
+// the read failed or the file shrank.
+std::shared_ptr<const std::string> ReadWhole(const FileInfo& file);
+// A copy of `file` holding `bytes` and no fd.
+FileRef WithBytes(const FileInfo& file, std::shared_ptr<const std::string> bytes);
 
 }  // namespace kserver

@@ -83,7 +83,7 @@ Status IoThread::Start() {
   ctx_.aio_jobs = &aio_jobs_;
   ctx_.offload = &shared_.offload;
   if (ctx_.files.root_fd() >= 0 && options_.file_cache_entries > 0) {
-    cache_ = std::make_unique<FileCache>(options_, ctx_.files, *queue_);
+    cache_ = std::make_unique<FileCache>(options_, ctx_.files, queue_, &shared_.offload);
     ctx_.cache = cache_.get();
   }
   RefreshClock();
@@ -268,7 +268,11 @@ void IoThread::HandleEvent(const Ukevent& ev) {
 
 void IoThread::HandleFileSent(const Ukevent& ev) {
   auto job = aio_jobs_.find(ev.user);
-  if (job == aio_jobs_.end()) return;  // its connection closed (and cancelled it) meanwhile
+  if (job == aio_jobs_.end()) {
+    // A load of the file cache, or a job whose connection closed (and cancelled it) meanwhile.
+    if (cache_) cache_->OnLoaded(ev.user);
+    return;
+  }
   const uint64_t id = job->second;
   aio_jobs_.erase(job);
   auto it = conns_.find(id);
