@@ -1,9 +1,10 @@
 // Work that may wait on the disk and is not a file body (the aio pool sends those): reading a
-// directory for a listing. It runs on a few worker threads of the engine, never on an I/O
-// thread. A finished job is reported the way an aio file job is: a KEVENT_AIO event whose
-// `user` is the job's cookie, posted to the queue of the thread that submitted it, which then
-// reads the job's result. A job whose queue has closed, or that was cancelled, is reported
-// to nobody.
+// directory for a listing, loading a small file's bytes where RWF_NOWAIT cannot tell whether
+// they are cached. It runs on a few worker threads of the engine, never on an I/O thread.
+// A finished job is reported the way an aio file job is: a KEVENT_AIO event whose `user` is
+// the job's cookie, posted to the queue of the thread that submitted it, which then reads
+// the job's result. A job whose queue has closed, or that was cancelled, is reported to
+// nobody.
 #pragma once
 #include <atomic>
 #include <condition_variable>
