@@ -268,7 +268,8 @@ void Connection::EnqueueLogged(Reply reply, const Request* req, IoContext& ctx) 
   // A listing is logged when its reply is queued.
   if (!ctx.access_log || first == out_.size() || out_[first].listing) return;
   // Counted from what was queued, so any shape of reply (file ranges, parts) adds up.
-  uint64_t after = 0;
+  // The first segment holds the head (and a memory body, or the head of a file it sends).
+  uint64_t after = out_[first].remaining;
   for (size_t i = first + 1; i < out_.size(); ++i) after += out_[i].bytes().size() + out_[i].remaining;
   ctx.access_log->Add(id_, req, out_[first].data, after);
 }
@@ -566,7 +567,16 @@ void Connection::EnqueueReply(Reply reply) {
     Enqueue(std::move(reply.memory));
     return EnqueueShared(std::move(reply.body_owner), reply.body);
   }
-  // Head and the file's first bytes leave in one packet.
+  if (reply.more.empty()) {
+    // The pool sends the head (MSG_MORE) and then the file, so they share a packet without
+    // TCP_CORK: a cork held for the whole transfer cost a 10 MiB file ~15% of its loopback
+    // throughput (docs/BENCHMARKS.md), and two setsockopt calls per response.
+    const size_t at = EnqueueFile(std::move(reply.file), reply.offset, reply.length);
+    out_[at].data = std::move(reply.memory);
+    has_file_ = true;
+    return;
+  }
+  // A multipart body: head, part heads and file ranges leave corked.
   if (!corked_) {
     SetCork(fd_.get(), true);
     corked_ = true;
@@ -660,6 +670,7 @@ bool Connection::StartFileJob(Segment& file, IoContext& ctx) {
   job.in_fd = file.file.get();  // the pool takes its own duplicate: a cached fd may close meanwhile
   job.offset = file.offset;
   job.count = file.remaining;
+  job.header = file.data;  // a copy: a job that could not start (EMFILE) is submitted again
   uint64_t cookie = 0;
   if (!ctx.aio->Submit(std::move(job), &cookie).ok()) return false;  // the queue closed: shutting down
   aio_job_ = cookie;
