@@ -3,7 +3,6 @@
 #include <llhttp.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 
 #include "text.h"
@@ -11,10 +10,22 @@
 namespace kserver {
 namespace {
 
-bool IsTchar(unsigned char c) {
-  if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) return true;
-  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
-}
+// Byte classes of the strict pass, one table lookup per byte of every head.
+enum : uint8_t { kTchar = 1, kFieldOk = 2 };  // kFieldOk: allowed in a field value (HTAB, no CTL)
+struct ByteClasses {
+  uint8_t of[256] = {};
+  constexpr ByteClasses() {
+    for (int c = 0; c < 256; ++c) {
+      const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      bool punct = false;
+      for (const char* p = "!#$%&'*+-.^_`|~"; *p; ++p) punct |= *p == c;
+      of[c] = static_cast<uint8_t>((alnum || punct ? kTchar : 0) | ((c >= 0x20 && c != 0x7f) || c == '\t' ? kFieldOk : 0));
+    }
+  }
+};
+constexpr ByteClasses kBytes;
+
+bool IsTchar(unsigned char c) { return kBytes.of[c] & kTchar; }
 
 // ASCII only, as header names are: no locale lookup per character.
 bool SameName(std::string_view a, std::string_view lower) {
@@ -26,24 +37,18 @@ bool SameName(std::string_view a, std::string_view lower) {
   return true;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// Comma-separated list members, trimmed, lower-cased, empty ones dropped.
-std::vector<std::string> ListTokens(std::string_view v) {
-  std::vector<std::string> out;
+// Calls f with each comma-separated list member, trimmed, empty ones skipped (no copies:
+// members are compared with SameName).
+template <typename F>
+void ForEachToken(std::string_view v, F f) {
   size_t start = 0;
   while (start <= v.size()) {
     size_t comma = v.find(',', start);
     if (comma == std::string_view::npos) comma = v.size();
-    std::string_view t = TrimOws(v.substr(start, comma - start));
-    if (!t.empty()) out.push_back(Lower(t));
+    const std::string_view t = TrimOws(v.substr(start, comma - start));
+    if (!t.empty()) f(t);
     start = comma + 1;
   }
-  return out;
 }
 
 // The strict pass. Finds the end of the head and checks every line before llhttp sees it.
@@ -76,10 +81,8 @@ HeadResult ScanHead(const char* data, size_t len, const HeadLimits& limits, size
       // Token characters only: rejects whitespace before the colon, NUL, controls.
       for (size_t i = 0; i < colon; ++i)
         if (!IsTchar(static_cast<unsigned char>(line[i]))) return *status = 400, HeadResult::kError;
-      for (size_t i = colon + 1; i < line.size(); ++i) {
-        const unsigned char c = static_cast<unsigned char>(line[i]);
-        if (IsCtl(c) && c != '\t') return *status = 400, HeadResult::kError;  // bare CR, NUL
-      }
+      for (size_t i = colon + 1; i < line.size(); ++i)
+        if (!(kBytes.of[static_cast<unsigned char>(line[i])] & kFieldOk)) return *status = 400, HeadResult::kError;  // bare CR, NUL
       if (++count > limits.max_headers) return *status = 431, HeadResult::kError;
     }
     pos = end + 1;
@@ -130,7 +133,9 @@ const llhttp_settings_t& Settings() {
 // Framing and semantics after the grammar: RFC 9112 6 and the smuggling rules.
 int CheckFraming(Request* req) {
   const std::string* length = nullptr;
-  std::string te;
+  // The codings of every Transfer-Encoding field, in order, as one list.
+  size_t codings = 0;
+  std::string_view last_coding;
   int te_count = 0, host_count = 0;
   for (auto& [name, value] : req->headers) {
     const std::string_view trimmed = TrimOws(value);
@@ -139,7 +144,11 @@ int CheckFraming(Request* req) {
       if (length) return 400;  // duplicate, even with equal values
       length = &value;
     } else if (SameName(name, "transfer-encoding")) {
-      te += (te_count++ ? "," : "") + value;
+      ++te_count;
+      ForEachToken(value, [&](std::string_view t) {
+        ++codings;
+        last_coding = t;
+      });
     } else if (SameName(name, "host")) {
       ++host_count;
     }
@@ -149,9 +158,8 @@ int CheckFraming(Request* req) {
   if (host_count > 1) return 400;
   if (te_count) {
     if (req->http_minor == 0) return 400;  // HTTP/1.0 has no chunked framing
-    const std::vector<std::string> codings = ListTokens(te);
-    if (codings.empty() || codings.back() != "chunked") return 400;
-    if (codings.size() > 1) return 501;  // we decode no transfer coding but chunked
+    if (codings == 0 || !SameName(last_coding, "chunked")) return 400;
+    if (codings > 1) return 501;  // we decode no transfer coding but chunked
     req->body = Request::Body::kChunked;
   } else if (length) {
     if (!ParseDecimal(*length, &req->content_length)) return 400;
@@ -160,12 +168,12 @@ int CheckFraming(Request* req) {
   bool close = false, keep = false;
   for (const auto& [name, value] : req->headers) {
     if (SameName(name, "connection")) {
-      for (const std::string& t : ListTokens(value)) {
-        close |= t == "close";
-        keep |= t == "keep-alive";
-      }
+      ForEachToken(value, [&](std::string_view t) {
+        close |= SameName(t, "close");
+        keep |= SameName(t, "keep-alive");
+      });
     } else if (SameName(name, "expect")) {
-      if (Lower(value) != "100-continue") return 417;
+      if (!SameName(value, "100-continue")) return 417;
       req->expect_continue = req->http_minor >= 1;
     }
   }
@@ -174,6 +182,25 @@ int CheckFraming(Request* req) {
 }
 
 }  // namespace
+
+void Request::Clear() {
+  // A buffer grown by an unusual request (a long URL, a buffered body) is not kept.
+  constexpr size_t kKeep = 4096;
+  auto reset = [](std::string& s) {
+    if (s.capacity() > kKeep) std::string().swap(s);
+    else s.clear();
+  };
+  reset(method);
+  reset(target);
+  reset(content);
+  if (headers.capacity() > 64) std::vector<std::pair<std::string, std::string>>().swap(headers);
+  else headers.clear();
+  http_minor = 1;
+  keep_alive = true;
+  expect_continue = false;
+  body = Body::kNone;
+  content_length = 0;
+}
 
 const std::string* Request::Header(std::string_view lower_name) const {
   for (const auto& [name, value] : headers)
@@ -186,7 +213,7 @@ HeadResult ParseHead(const char* data, size_t len, const HeadLimits& limits, Req
   size_t head_len = 0;
   HeadResult r = ScanHead(data, len, limits, &head_len, status);
   if (r != HeadResult::kDone) return r;
-  *out = Request();
+  out->Clear();
   Collector collector{out};
   llhttp_t parser;
   llhttp_init(&parser, HTTP_REQUEST, &Settings());
