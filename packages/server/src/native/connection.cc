@@ -59,7 +59,10 @@ bool Connection::OnReadable(IoContext& ctx) {
     const ssize_t n = recv(fd_.get(), ctx.scratch, IoContext::kScratchBytes, 0);
     if (n > 0) {
       // A lingering close only waits for the peer's FIN; what it sends is dropped.
-      if (phase_ != Phase::kLinger) in_.append(ctx.scratch, static_cast<size_t>(n));
+      if (phase_ != Phase::kLinger) {
+        ctx.spares->TakeInput(&in_);
+        in_.append(ctx.scratch, static_cast<size_t>(n));
+      }
       if (static_cast<size_t>(n) < IoContext::kScratchBytes) break;
       continue;
     }
@@ -115,10 +118,10 @@ bool Connection::OnTick(IoContext& ctx) {
   return true;
 }
 
-void Connection::CompactInput() {
+void Connection::CompactInput(IoContext& ctx) {
   if (in_off_ == in_.size()) {
     // All consumed: an idle keep-alive connection keeps no input buffer.
-    std::string().swap(in_);
+    ctx.spares->GiveInput(&in_);
     in_off_ = 0;
   } else if (in_off_ > 16 * 1024 || in_off_ * 2 > in_.size()) {
     in_.erase(0, in_off_);
@@ -144,7 +147,7 @@ bool Connection::ParseAndAnswer(IoContext& ctx) {
     if (phase_ == Phase::kHead) {
       size_t consumed = 0;
       int status = 0;
-      if (!req_) req_ = std::make_unique<Request>();
+      if (!req_) req_ = ctx.spares->TakeRequest();
       const HeadResult r = ParseHead(data, avail, limits, req_.get(), &consumed, &status);
       if (r == HeadResult::kNeedMore) break;
       if (r == HeadResult::kError) {
@@ -153,6 +156,7 @@ bool Connection::ParseAndAnswer(IoContext& ctx) {
       }
       in_off_ += consumed;
       ++requests_;
+      ctx.spares->TakeOut(&out_);  // for the answer; not earlier, or a half-sent head would hold it
       const uint32_t max = ctx.options.max_requests_per_connection;
       keep_ = req_->keep_alive && !ctx.draining && (max == 0 || requests_ < max);
       if (req_->body == Request::Body::kNone) {
@@ -235,7 +239,7 @@ bool Connection::ParseAndAnswer(IoContext& ctx) {
 bool Connection::Process(IoContext& ctx) {
   for (;;) {
     const bool stopped_by_backlog = ParseAndAnswer(ctx);
-    CompactInput();
+    CompactInput(ctx);
     if (!Flush(ctx)) return false;
     if (close_after_flush_) return Finish(ctx);
     // Sending freed room: answer the pipelined requests already buffered.
@@ -273,7 +277,7 @@ void Connection::EnqueueLogged(Reply reply, IoContext& ctx) {
 }
 
 void Connection::EndRequest(IoContext& ctx) {
-  req_.reset();
+  ctx.spares->GiveRequest(std::move(req_));
   body_mode_ = BodyMode::kDiscard;
   phase_ = Phase::kIdle;
   deadline_ = ctx.now + ctx.options.idle_timeout_ms;
@@ -677,7 +681,7 @@ bool Connection::OnFileSent(const kevent::Ukevent& done, IoContext& ctx) {
     SetCork(fd_.get(), false);
     corked_ = false;
   }
-  PopFront();
+  PopFront(ctx);
   has_file_ = std::any_of(out_.begin() + static_cast<ptrdiff_t>(out_head_), out_.end(),
                           [](const Segment& s) { return s.file.valid(); });
   return Process(ctx);
@@ -698,13 +702,13 @@ void Connection::PopSent(IoContext& ctx) {
     close_after_flush_ = true;
     must_linger_ = true;
   }
-  PopFront();
+  PopFront(ctx);
 }
 
-void Connection::PopFront() {
+void Connection::PopFront(IoContext& ctx) {
   out_[out_head_] = Segment();  // closes a finished file now
   if (++out_head_ < out_.size()) return;
-  std::vector<Segment>().swap(out_);
+  ctx.spares->GiveOut(&out_);
   out_head_ = 0;
 }
 

@@ -193,7 +193,7 @@ void Request::Clear() {
   reset(method);
   reset(target);
   reset(content);
-  if (headers.capacity() > 64) std::vector<std::pair<std::string, std::string>>().swap(headers);
+  if (headers.capacity() > 32) std::vector<std::pair<std::string, std::string>>().swap(headers);
   else headers.clear();
   http_minor = 1;
   keep_alive = true;
