@@ -706,7 +706,11 @@ void Connection::PopSent(IoContext& ctx) {
 }
 
 void Connection::PopFront(IoContext& ctx) {
-  out_[out_head_] = Segment();  // closes a finished file now
+  // Closes a finished file and lets go of cached bytes now; the rest goes with the vector.
+  Segment& done = out_[out_head_];
+  done.file.reset();
+  done.shared.reset();
+  std::string().swap(done.data);
   if (++out_head_ < out_.size()) return;
   ctx.spares->GiveOut(&out_);
   out_head_ = 0;

@@ -266,7 +266,8 @@ void StaticFiles::Serve(const Request& req, const ReplyContext& ctx, FileRef ref
   }
   const bool partial = kind == RangeKind::kSatisfiable;
   // An encoded sibling is described as the file it encodes.
-  const std::string content_type = encoding ? ContentTypeFor(name, options_.mime_types) : file.content_type;
+  std::string encoded_type;
+  const std::string& content_type = encoding ? (encoded_type = ContentTypeFor(name, options_.mime_types)) : file.content_type;
 
   ResponseHead head(partial ? 206 : 200, ctx.date);
   if (partial && ranges.size() > 1) {

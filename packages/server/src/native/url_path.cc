@@ -1,7 +1,5 @@
 #include "url_path.h"
 
-#include <vector>
-
 #include "text.h"
 
 namespace kserver {
@@ -68,7 +66,9 @@ int ResolveUrlPath(std::string_view target, UrlPath* out) {
   }
   if (!ValidUtf8(decoded)) return 400;
 
-  std::vector<std::string_view> segments;
+  // Segments are appended to `relative` as they come; ".." cuts the last one off again.
+  std::string& rel = out->relative;
+  rel.clear();
   std::string_view rest(decoded);
   bool dir = true;
   while (!rest.empty()) {
@@ -81,21 +81,18 @@ int ResolveUrlPath(std::string_view target, UrlPath* out) {
       continue;
     }
     if (seg == "..") {
-      if (segments.empty()) return 400;
-      segments.pop_back();
+      if (rel.empty()) return 400;
+      const size_t last = rel.rfind('/');
+      rel.resize(last == std::string::npos ? 0 : last);
       dir = true;
       continue;
     }
-    segments.push_back(seg);
+    if (!rel.empty()) rel += '/';
+    rel += seg;
   }
   out->trailing_slash = dir;
-  out->relative.clear();
-  out->has_dot_segment = false;
-  for (std::string_view seg : segments) {
-    if (!out->relative.empty()) out->relative += '/';
-    out->relative += seg;
-    out->has_dot_segment |= seg[0] == '.';
-  }
+  // Only the segments that remain count: "a/.x/../b" names no dotfile.
+  out->has_dot_segment = !rel.empty() && (rel[0] == '.' || rel.find("/.") != std::string::npos);
   return 0;
 }
 
