@@ -10,16 +10,18 @@
 namespace kserver {
 namespace {
 
-// Byte classes of the strict pass, one table lookup per byte of every head.
-enum : uint8_t { kTchar = 1, kFieldOk = 2 };  // kFieldOk: allowed in a field value (HTAB, no CTL)
+// Byte classes of the strict pass and ASCII lower case, one table lookup per byte.
+enum : uint8_t { kTchar = 1 };
 struct ByteClasses {
   uint8_t of[256] = {};
+  char lower[256] = {};
   constexpr ByteClasses() {
     for (int c = 0; c < 256; ++c) {
       const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
       bool punct = false;
       for (const char* p = "!#$%&'*+-.^_`|~"; *p; ++p) punct |= *p == c;
-      of[c] = static_cast<uint8_t>((alnum || punct ? kTchar : 0) | ((c >= 0x20 && c != 0x7f) || c == '\t' ? kFieldOk : 0));
+      of[c] = alnum || punct ? kTchar : 0;
+      lower[c] = static_cast<char>(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
     }
   }
 };
@@ -27,13 +29,36 @@ constexpr ByteClasses kBytes;
 
 bool IsTchar(unsigned char c) { return kBytes.of[c] & kTchar; }
 
+// True when no byte of [p, p + n) is a control character (HTAB allowed if `tab_ok`). Eight
+// bytes at a time: a word with no byte below 0x20 and none equal to 0x7f is clean, and
+// only a word that may hold one is looked at byte by byte.
+bool NoCtl(const char* p, size_t n, bool tab_ok) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+    const uint64_t x7f = w ^ (kOnes * 0x7f);
+    const uint64_t is_del = (x7f - kOnes) & ~x7f & kHigh;
+    if (!(below_space | is_del)) continue;
+    for (size_t k = i; k < i + 8; ++k) {
+      const unsigned char c = static_cast<unsigned char>(p[k]);
+      if (IsCtl(c) && !(tab_ok && c == '\t')) return false;
+    }
+  }
+  for (; i < n; ++i) {
+    const unsigned char c = static_cast<unsigned char>(p[i]);
+    if (IsCtl(c) && !(tab_ok && c == '\t')) return false;
+  }
+  return true;
+}
+
 // ASCII only, as header names are: no locale lookup per character.
 bool SameName(std::string_view a, std::string_view lower) {
   if (a.size() != lower.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const char c = a[i];
-    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c) != lower[i]) return false;
-  }
+  for (size_t i = 0; i < a.size(); ++i)
+    if (kBytes.lower[static_cast<unsigned char>(a[i])] != lower[i]) return false;
   return true;
 }
 
@@ -69,20 +94,18 @@ HeadResult ScanHead(const char* data, size_t len, const HeadLimits& limits, size
     if (first) {
       if (line.size() > limits.max_request_line) return *status = 414, HeadResult::kError;
       // NUL, bare CR, tabs and other controls have no place in a request line.
-      for (unsigned char c : line)
-        if (IsCtl(c)) return *status = 400, HeadResult::kError;
+      if (!NoCtl(line.data(), line.size(), false)) return *status = 400, HeadResult::kError;
     } else if (line.empty()) {
       *head_len = end + 1;
       return HeadResult::kDone;
     } else {
       if (line[0] == ' ' || line[0] == '\t') return *status = 400, HeadResult::kError;  // obs-fold
-      const size_t colon = line.find(':');
-      if (colon == 0 || colon == std::string_view::npos) return *status = 400, HeadResult::kError;
-      // Token characters only: rejects whitespace before the colon, NUL, controls.
-      for (size_t i = 0; i < colon; ++i)
-        if (!IsTchar(static_cast<unsigned char>(line[i]))) return *status = 400, HeadResult::kError;
-      for (size_t i = colon + 1; i < line.size(); ++i)
-        if (!(kBytes.of[static_cast<unsigned char>(line[i])] & kFieldOk)) return *status = 400, HeadResult::kError;  // bare CR, NUL
+      // Token characters up to the colon: rejects whitespace before it, NUL, controls.
+      size_t colon = 0;
+      while (colon < line.size() && IsTchar(static_cast<unsigned char>(line[colon]))) ++colon;
+      if (colon == 0 || colon == line.size() || line[colon] != ':') return *status = 400, HeadResult::kError;
+      if (!NoCtl(line.data() + colon + 1, line.size() - colon - 1, true))
+        return *status = 400, HeadResult::kError;  // bare CR, NUL
       if (++count > limits.max_headers) return *status = 431, HeadResult::kError;
     }
     pos = end + 1;
