@@ -367,14 +367,16 @@ bool SafeHeader(std::string_view name, std::string_view value) {
 }
 
 bool EngineOwned(std::string_view name) {
-  static const char* const kOwned[] = {"content-length", "transfer-encoding", "connection", "date", "server"};
-  for (const char* owned : kOwned)
-    if (name.size() == std::strlen(owned) && strncasecmp(name.data(), owned, name.size()) == 0) return true;
+  static constexpr std::string_view kOwned[] = {"content-length", "transfer-encoding", "connection", "date", "server"};
+  for (std::string_view owned : kOwned)
+    if (name.size() == owned.size() && strncasecmp(name.data(), owned.data(), name.size()) == 0) return true;
   return false;
 }
 
 // The handler's header lines ("Name: value\r\n" each), checked; the engine's own dropped.
-bool CheckedLines(std::string_view block, std::string* out) {
+// `*kept` is `block` itself when nothing was dropped (the usual case: no copy), else `*copy`.
+bool CheckedLines(std::string_view block, std::string* copy, std::string_view* kept) {
+  bool copying = false;
   size_t pos = 0;
   while (pos < block.size()) {
     const size_t end = block.find("\r\n", pos);
@@ -384,9 +386,15 @@ bool CheckedLines(std::string_view block, std::string* out) {
     if (colon == std::string_view::npos) return false;
     const std::string_view name = line.substr(0, colon);
     if (!SafeHeader(name, TrimOws(line.substr(colon + 1)))) return false;
-    if (!EngineOwned(name)) out->append(block.data() + pos, end + 2 - pos);
+    if (EngineOwned(name)) {
+      if (!copying) copy->assign(block.data(), pos);  // the lines before this one
+      copying = true;
+    } else if (copying) {
+      copy->append(block.data() + pos, end + 2 - pos);
+    }
     pos = end + 2;
   }
+  *kept = copying ? std::string_view(*copy) : block;
   return true;
 }
 }  // namespace
@@ -432,11 +440,12 @@ bool Connection::OnHook(HookCommand& cmd, IoContext& ctx) {
 
 void Connection::Answer(Segment& seg, HookCommand& cmd, IoContext& ctx) {
   int status = cmd.status;
-  std::string lines;
-  const bool valid = status >= 200 && status <= 999 && CheckedLines(cmd.head, &lines);
+  std::string copy;
+  std::string_view lines;
+  const bool valid = status >= 200 && status <= 999 && CheckedLines(cmd.head, &copy, &lines);
   if (!valid) {
     status = 500;
-    lines.clear();
+    lines = {};
     cmd.body.clear();
   }
   const bool stream = valid && cmd.type == kCmdHead;
@@ -458,7 +467,7 @@ void Connection::Answer(Segment& seg, HookCommand& cmd, IoContext& ctx) {
   }
   seg.data = head.Finish(seg.keep_alive, seg.http10);
   // Finish ended the head; the handler's lines belong before its blank line.
-  seg.data.insert(seg.data.size() - 2, lines);
+  seg.data.insert(seg.data.size() - 2, lines.data(), lines.size());
   seg.pending = false;
   if (stream) {
     seg.js_stream = true;
