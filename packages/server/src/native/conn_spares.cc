@@ -15,18 +15,18 @@ void ConnSpares::GiveRequest(std::unique_ptr<Request> req) {
   requests.push_back(std::move(req));
 }
 
-void ConnSpares::TakeInput(std::string* in) {
-  if (in->capacity() > 15 || inputs.empty()) return;  // 15: std::string's inline capacity
-  in->swap(inputs.back());
-  inputs.pop_back();
+void ConnSpares::TakeString(std::string* s) {
+  if (s->capacity() > 15 || strings.empty()) return;  // 15: std::string's inline capacity
+  s->swap(strings.back());
+  strings.pop_back();
 }
 
-void ConnSpares::GiveInput(std::string* in) {
-  if (in->capacity() <= kMaxInput && inputs.size() < kMax) {
-    in->clear();
-    inputs.push_back(std::move(*in));
+void ConnSpares::GiveString(std::string* s) {
+  if (s->capacity() > 15 && s->capacity() <= kMaxString && strings.size() < kMax) {
+    s->clear();
+    strings.push_back(std::move(*s));
   }
-  std::string().swap(*in);
+  std::string().swap(*s);
 }
 
 void ConnSpares::TakeOut(std::vector<Connection::Segment>* out) {

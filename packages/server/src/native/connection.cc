@@ -60,7 +60,7 @@ bool Connection::OnReadable(IoContext& ctx) {
     if (n > 0) {
       // A lingering close only waits for the peer's FIN; what it sends is dropped.
       if (phase_ != Phase::kLinger) {
-        ctx.spares->TakeInput(&in_);
+        ctx.spares->TakeString(&in_);
         in_.append(ctx.scratch, static_cast<size_t>(n));
       }
       if (static_cast<size_t>(n) < IoContext::kScratchBytes) break;
@@ -121,7 +121,7 @@ bool Connection::OnTick(IoContext& ctx) {
 void Connection::CompactInput(IoContext& ctx) {
   if (in_off_ == in_.size()) {
     // All consumed: an idle keep-alive connection keeps no input buffer.
-    ctx.spares->GiveInput(&in_);
+    ctx.spares->GiveString(&in_);
     in_off_ = 0;
   } else if (in_off_ > 16 * 1024 || in_off_ * 2 > in_.size()) {
     in_.erase(0, in_off_);
@@ -260,6 +260,7 @@ void Connection::Dispatch(IoContext& ctx) {
     HandToJs(false, ctx);  // static files declined it when its head came
   } else {
     Reply reply;
+    ctx.spares->TakeString(&reply.memory);  // for the head
     if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep_, ctx.cache}, &reply)) EnqueueLogged(std::move(reply), ctx);
     else HandToJs(false, ctx);
   }
@@ -450,7 +451,9 @@ void Connection::Answer(Segment& seg, HookCommand& cmd, IoContext& ctx) {
   }
   const bool stream = valid && cmd.type == kCmdHead;
   const bool bodyless = status == 204 || status == 304;
-  ResponseHead head(status, ctx.date);
+  std::string buffer;
+  ctx.spares->TakeString(&buffer);
+  ResponseHead head(status, ctx.date, std::move(buffer));
   if (!stream) {
     if (!bodyless) head.AddLength(cmd.body.size());
   } else if (!bodyless) {
@@ -719,7 +722,7 @@ void Connection::PopFront(IoContext& ctx) {
   Segment& done = out_[out_head_];
   done.file.reset();
   done.shared.reset();
-  std::string().swap(done.data);
+  ctx.spares->GiveString(&done.data);
   if (++out_head_ < out_.size()) return;
   ctx.spares->GiveOut(&out_);
   out_head_ = 0;

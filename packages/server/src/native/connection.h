@@ -200,17 +200,18 @@ class Connection {
 // no buffers. Bounded in count and in the size of what is kept.
 struct ConnSpares {
   static constexpr size_t kMax = 256;
-  static constexpr size_t kMaxInput = 4096;     // bytes of capacity an input buffer may keep
+  static constexpr size_t kMaxString = 4096;    // bytes of capacity a buffer may keep
   static constexpr size_t kMaxSegments = 8;     // capacity an output queue may keep
   std::vector<std::unique_ptr<Request>> requests;
-  std::vector<std::string> inputs;
+  std::vector<std::string> strings;  // input buffers and response heads alike
   std::vector<std::vector<Connection::Segment>> outs;
 
   std::unique_ptr<Request> TakeRequest();
   void GiveRequest(std::unique_ptr<Request> req);
-  // Swaps a spare buffer into an empty `in` / `out`, or gives theirs back leaving them empty.
-  void TakeInput(std::string* in);
-  void GiveInput(std::string* in);
+  // Swaps an empty spare buffer into an empty `s` / `out`, or gives theirs back leaving
+  // them empty.
+  void TakeString(std::string* s);
+  void GiveString(std::string* s);
   void TakeOut(std::vector<Connection::Segment>* out);
   void GiveOut(std::vector<Connection::Segment>* out);
 };

@@ -11,7 +11,8 @@ const char* ReasonPhrase(int status);
 
 class ResponseHead {
  public:
-  ResponseHead(int status, std::string_view date);
+  // `buffer`: an empty string whose capacity to write into (a thread's spare), if any.
+  ResponseHead(int status, std::string_view date, std::string buffer = {});
   void Add(std::string_view name, std::string_view value);
   void AddLength(uint64_t length);
   // Whole header lines, each ending in CRLF (a cached file's precomputed ones).

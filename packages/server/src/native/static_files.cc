@@ -269,7 +269,7 @@ void StaticFiles::Serve(const Request& req, const ReplyContext& ctx, FileRef ref
   std::string encoded_type;
   const std::string& content_type = encoding ? (encoded_type = ContentTypeFor(name, options_.mime_types)) : file.content_type;
 
-  ResponseHead head(partial ? 206 : 200, ctx.date);
+  ResponseHead head(partial ? 206 : 200, ctx.date, std::move(out->memory));  // a spare buffer, if given
   if (partial && ranges.size() > 1) {
     head.Add("Last-Modified", last_modified);
     head.Add("ETag", etag);
