@@ -468,9 +468,7 @@ void Connection::Answer(Segment& seg, HookCommand& cmd, IoContext& ctx) {
       seg.chunked = true;
     }
   }
-  seg.data = head.Finish(seg.keep_alive, seg.http10);
-  // Finish ended the head; the handler's lines belong before its blank line.
-  seg.data.insert(seg.data.size() - 2, lines.data(), lines.size());
+  seg.data = head.Finish(seg.keep_alive, seg.http10, lines);
   seg.pending = false;
   if (stream) {
     seg.js_stream = true;

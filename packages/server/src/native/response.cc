@@ -82,10 +82,11 @@ void ResponseHead::AddLength(uint64_t length) {
   buf_.append(line, n);
 }
 
-std::string ResponseHead::Finish(bool keep_alive, bool http10) {
+std::string ResponseHead::Finish(bool keep_alive, bool http10, std::string_view tail) {
   if (!keep_alive) buf_ += "Connection: close\r\n";
   else if (http10) buf_ += "Connection: keep-alive\r\n";
-  buf_ += "\r\n";
+  if (!tail.empty()) buf_ += tail;
+  buf_.append("\r\n", 2);
   return std::move(buf_);
 }
 
@@ -95,9 +96,7 @@ std::string SimpleResponse(int status, std::string_view date, bool keep_alive, b
   std::string body = std::to_string(status) + " " + ReasonPhrase(status) + "\n";
   head.Add("Content-Type", "text/plain; charset=utf-8");
   head.AddLength(body.size());
-  std::string out = head.Finish(keep_alive, http10);
-  // Finish ended the head; the extra lines belong before its blank line.
-  if (!extra.empty()) out.insert(out.size() - 2, extra);
+  std::string out = head.Finish(keep_alive, http10, extra);
   if (!head_only) out += body;
   return out;
 }

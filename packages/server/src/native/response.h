@@ -17,9 +17,9 @@ class ResponseHead {
   void AddLength(uint64_t length);
   // Whole header lines, each ending in CRLF (a cached file's precomputed ones).
   void AddLines(std::string_view lines) { buf_ += lines; }
-  // Appends Connection (when the default for `http10` does not already say it) and the blank
-  // line, and gives the bytes away.
-  std::string Finish(bool keep_alive, bool http10);
+  // Appends Connection (when the default for `http10` does not already say it), then `tail`
+  // (whole header lines that go last, a handler's), and the blank line, and gives the bytes away.
+  std::string Finish(bool keep_alive, bool http10, std::string_view tail = {});
 
  private:
   std::string buf_;
