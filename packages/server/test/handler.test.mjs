@@ -150,3 +150,27 @@ test('graceful stop waits for an answer JS still owes', { timeout: 20000 }, asyn
   await c.untilClosed(5000);
   assert.equal(c.responses()[0]?.text, 'late');
 });
+
+// Heads and bodies of one flush cross to the engine as one joined string: each must still
+// come out as its own UTF-8, including a lone surrogate next to one that would pair with it.
+test('string bodies and header values are sent as UTF-8, each on its own', () => {
+  const bodies = ['plain', 'héllo wörld', '€ 100', 'smile 😀', 'cut \uD83D', '\uDE00 cut', ''];
+  return withEngine(
+    { threads: 1, handler: (r) => {
+      const i = Number(r.url.slice(1));
+      return { headers: { 'X-Name': i % 2 ? 'café' : 'cafe' }, body: bodies[i] };
+    } },
+    async (port) => {
+      for (let round = 0; round < 3; round++) {
+        const results = await Promise.all(bodies.map((_, i) => get(port, `/${i}`)));
+        results.forEach((res, i) => {
+          const want = Buffer.from(bodies[i]);  // lone surrogates become U+FFFD, as in Node
+          assert.equal(res.status, 200);
+          assert.equal(res.headers['content-length'], String(want.length));
+          assert.deepEqual(res.body, want, `body ${i}`);
+          assert.equal(res.headers['x-name'], Buffer.from(i % 2 ? 'café' : 'cafe').toString('latin1'));
+        });
+      }
+    },
+  );
+});

@@ -226,6 +226,58 @@ void BytesOf(napi_env env, napi_value v, std::string* out) {
   out->assign(static_cast<const char*>(data), length * element);
 }
 
+// The strings of one respond() call, joined by JS into one (hook-wire.ts) so they cross in one
+// conversion instead of one per head and body. ASCII (the usual case) converts as a whole;
+// otherwise the text is read as UTF-16 and each piece converted on its own, so a piece comes
+// out exactly as it would alone (a lone surrogate, even one a neighbour would pair, is U+FFFD).
+class JoinedText {
+ public:
+  void Load(napi_env env, napi_value v) {
+    napi_valuetype type;
+    if (napi_typeof(env, v, &type) != napi_ok || type != napi_string) return;
+    if (napi_get_value_string_utf16(env, v, nullptr, 0, &units_) != napi_ok) return;
+    BytesOf(env, v, &ascii_);
+    if (ascii_.size() == units_) return;  // one byte per unit: nothing but ASCII
+    ascii_.clear();
+    wide_.resize(units_);
+    // The terminating NUL goes into the u16string's own terminator slot.
+    if (napi_get_value_string_utf16(env, v, wide_.data(), units_ + 1, &units_) != napi_ok) units_ = 0;
+    wide_.resize(units_);
+  }
+  void Piece(double start, double end, std::string* out) const {
+    if (!(start >= 0 && start <= end && end <= static_cast<double>(units_))) return;
+    const size_t from = static_cast<size_t>(start), to = static_cast<size_t>(end);
+    if (wide_.empty()) return void(out->assign(ascii_, from, to - from));
+    for (size_t i = from; i < to; ++i) {
+      uint32_t c = wide_[i];
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < to && wide_[i + 1] >= 0xdc00 && wide_[i + 1] <= 0xdfff)
+        c = 0x10000 + ((c - 0xd800) << 10) + (wide_[++i] - 0xdc00);
+      else if (c >= 0xd800 && c <= 0xdfff)
+        c = 0xfffd;
+      if (c < 0x80) {
+        out->push_back(static_cast<char>(c));
+      } else if (c < 0x800) {
+        out->push_back(static_cast<char>(0xc0 | (c >> 6)));
+        out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
+      } else if (c < 0x10000) {
+        out->push_back(static_cast<char>(0xe0 | (c >> 12)));
+        out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
+        out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
+      } else {
+        out->push_back(static_cast<char>(0xf0 | (c >> 18)));
+        out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3f)));
+        out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
+        out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
+      }
+    }
+  }
+
+ private:
+  size_t units_ = 0;
+  std::string ascii_;
+  std::u16string wide_;
+};
+
 // A thread-safe function live from start to stop, carrying batches from the I/O threads to
 // one JS function. Node tears down any left at exit, so it is never released from a finalizer.
 template <typename Tsfn, typename Batch>
@@ -345,14 +397,28 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value Respond(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[2].IsNumber() || !info[3].IsArray())
-      return kevent::addon::ThrowType(env, "respond(thread, commands, count, items)");
+      return kevent::addon::ThrowType(env, "respond(thread, commands, count, items[, text, spans])");
     Napi::TypedArray typed = info[1].As<Napi::TypedArray>();
     if (typed.TypedArrayType() != napi_float64_array) return kevent::addon::ThrowType(env, "commands must be a Float64Array");
     Napi::Float64Array cmds = typed.As<Napi::Float64Array>();
     const size_t count = std::min<size_t>(info[2].As<Napi::Number>().Uint32Value(), cmds.ElementLength() / kHookStride);
     Napi::Array items = info[3].As<Napi::Array>();
     const uint32_t n_items = items.Length();
+    // Optional: the joined strings and their [start, end) spans; item -2 - k is span k.
+    JoinedText text;
+    const double* spans = nullptr;
+    size_t n_spans = 0;
+    if (info.Length() >= 6 && info[5].IsTypedArray() && info[5].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array) {
+      Napi::Float64Array s = info[5].As<Napi::Float64Array>();
+      spans = s.Data();
+      n_spans = s.ElementLength() / 2;
+      if (n_spans) text.Load(env, info[4]);
+    }
     auto item = [&](double index, std::string* out) {
+      if (index <= -2 && -2 - index < static_cast<double>(n_spans)) {
+        const size_t k = static_cast<size_t>(-2 - index);
+        return text.Piece(spans[2 * k], spans[2 * k + 1], out);
+      }
       if (index < 0 || index >= n_items) return;
       napi_value v;
       if (napi_get_element(env, items, static_cast<uint32_t>(index), &v) == napi_ok) BytesOf(env, v, out);
