@@ -160,6 +160,7 @@ int CheckFraming(Request* req) {
   size_t codings = 0;
   std::string_view last_coding;
   int te_count = 0, host_count = 0;
+  for (const auto& header : req->headers) req->name_sizes |= uint64_t{1} << std::min<size_t>(header.first.size(), 63);
   for (auto& [name, value] : req->headers) {
     const std::string_view trimmed = TrimOws(value);
     if (trimmed.size() != value.size()) value = std::string(trimmed);
@@ -223,9 +224,11 @@ void Request::Clear() {
   expect_continue = false;
   body = Body::kNone;
   content_length = 0;
+  name_sizes = 0;
 }
 
 const std::string* Request::Header(std::string_view lower_name) const {
+  if (!(name_sizes & (uint64_t{1} << std::min<size_t>(lower_name.size(), 63)))) return nullptr;
   for (const auto& [name, value] : headers)
     if (SameName(name, lower_name)) return &value;
   return nullptr;
