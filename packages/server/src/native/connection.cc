@@ -254,22 +254,22 @@ bool Connection::Process(IoContext& ctx) {
 
 void Connection::Dispatch(IoContext& ctx) {
   if (held_reply_) {
-    EnqueueLogged(std::move(*held_reply_), ctx);
+    EnqueueLogged(*held_reply_, ctx);
     held_reply_.reset();
   } else if (body_mode_ == BodyMode::kBuffer) {
     HandToJs(false, ctx);  // static files declined it when its head came
   } else {
     Reply reply;
     ctx.spares->TakeString(&reply.memory);  // for the head
-    if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep_, ctx.cache}, &reply)) EnqueueLogged(std::move(reply), ctx);
+    if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep_, ctx.cache}, &reply)) EnqueueLogged(reply, ctx);
     else HandToJs(false, ctx);
   }
   EndRequest(ctx);
 }
 
-void Connection::EnqueueLogged(Reply reply, IoContext& ctx) {
+void Connection::EnqueueLogged(Reply& reply, IoContext& ctx) {
   const size_t first = out_.size();
-  EnqueueReply(std::move(reply));
+  EnqueueReply(reply);
   if (!ctx.access_log || first == out_.size()) return;
   // Counted from what was queued, so any shape of reply (file ranges, parts) adds up.
   uint64_t after = 0;
@@ -290,7 +290,7 @@ void Connection::HandToJs(bool body_follows, IoContext& ctx) {
     hook_ = std::make_unique<HookState>();
     GetPeerAddress(fd_.get(), &hook_->peer);  // a peer already gone reports no address
   }
-  Segment hold;
+  Segment& hold = out_.emplace_back();  // built in place: a Segment is large
   hold.pending = true;
   hold.seq = ctx.outbox->NextRid();
   hold.keep_alive = keep_;
@@ -303,7 +303,6 @@ void Connection::HandToJs(bool body_follows, IoContext& ctx) {
     hook_->body_unread = req_->content.size();
     std::string().swap(req_->content);
   }
-  out_.push_back(std::move(hold));
   ++awaiting_js_;
 }
 
@@ -549,21 +548,18 @@ void Connection::Fail(int status, IoContext& ctx) {
 void Connection::Enqueue(std::string bytes) {
   if (bytes.empty()) return;  // an empty iovec would make no progress
   out_bytes_ += bytes.size();
-  Segment s;
-  s.data = std::move(bytes);
-  out_.push_back(std::move(s));
+  out_.emplace_back().data = std::move(bytes);  // built in place: a Segment is large
 }
 
 void Connection::EnqueueShared(std::shared_ptr<const std::string> owner, std::string_view bytes) {
   if (bytes.empty()) return;
   out_bytes_ += bytes.size();
-  Segment s;
+  Segment& s = out_.emplace_back();
   s.shared = std::move(owner);
   s.view = bytes;
-  out_.push_back(std::move(s));
 }
 
-void Connection::EnqueueReply(Reply reply) {
+void Connection::EnqueueReply(Reply& reply) {
   if (!reply.file.valid()) {
     // Head and body leave in one sendmsg, the body straight from the cache.
     Enqueue(std::move(reply.memory));
@@ -587,11 +583,10 @@ void Connection::EnqueueReply(Reply reply) {
 }
 
 size_t Connection::EnqueueFile(kevent::UniqueFd file, uint64_t offset, uint64_t length) {
-  Segment s;
+  Segment& s = out_.emplace_back();
   s.file = std::move(file);
   s.offset = offset;
   s.remaining = length;
-  out_.push_back(std::move(s));
   return out_.size() - 1;
 }
 

@@ -119,9 +119,10 @@ class Connection {
   void Fail(int status, IoContext& ctx);
   void Enqueue(std::string bytes);
   void EnqueueShared(std::shared_ptr<const std::string> owner, std::string_view bytes);
-  void EnqueueReply(Reply reply);
+  // Both take the reply's buffers and fds, leaving it empty (by reference: a Reply is large).
+  void EnqueueReply(Reply& reply);
   // EnqueueReply, and the access log's record of it when the log is on.
-  void EnqueueLogged(Reply reply, IoContext& ctx);
+  void EnqueueLogged(Reply& reply, IoContext& ctx);
   // Index of the new segment in out_.
   size_t EnqueueFile(kevent::UniqueFd file, uint64_t offset, uint64_t length);
   // false: the peer is gone.
