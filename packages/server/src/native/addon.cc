@@ -189,7 +189,7 @@ void CallAccessLog(Napi::Env env, Napi::Function log, void* /*context*/, AccessB
 
 using AccessLogFn = Napi::TypedThreadSafeFunction<void, AccessBatch, CallAccessLog>;
 
-// A string is taken as UTF-8; a Buffer or other typed array as its bytes.
+// A string is taken as UTF-8; a Buffer or other typed array as its bytes. Appended to `out`.
 void BytesOf(napi_env env, napi_value v, std::string* out) {
   napi_valuetype type;
   if (napi_typeof(env, v, &type) != napi_ok) return;
@@ -199,13 +199,15 @@ void BytesOf(napi_env env, napi_value v, std::string* out) {
     size_t len = 0;
     if (napi_get_value_string_utf8(env, v, small, sizeof small, &len) != napi_ok) return;
     if (len + 4 < sizeof small) {  // not cut short (a cut may stop up to 3 bytes early)
-      out->assign(small, len);
+      out->append(small, len);
       return;
     }
     if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) return;
-    out->resize(len);
+    const size_t at = out->size();
+    out->resize(at + len);
     // The terminating NUL goes into the std::string's own terminator slot.
-    napi_get_value_string_utf8(env, v, out->data(), len + 1, &len);
+    napi_get_value_string_utf8(env, v, out->data() + at, len + 1, &len);
+    out->resize(at + len);
     return;
   }
   bool is_typed = false;
@@ -223,31 +225,36 @@ void BytesOf(napi_env env, napi_value v, std::string* out) {
     case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: element = 8; break;
     default: break;
   }
-  out->assign(static_cast<const char*>(data), length * element);
+  out->append(static_cast<const char*>(data), length * element);
 }
 
 // The strings of one respond() call, joined by JS into one (hook-wire.ts) so they cross in one
 // conversion instead of one per head and body. ASCII (the usual case) converts as a whole;
 // otherwise the text is read as UTF-16 and each piece converted on its own, so a piece comes
 // out exactly as it would alone (a lone surrogate, even one a neighbour would pair, is U+FFFD).
+// ASCII text is loaded straight into the call's store, where its pieces are then referenced.
 class JoinedText {
  public:
-  void Load(napi_env env, napi_value v) {
+  // `store` is empty; afterwards it holds the text if ASCII.
+  void Load(napi_env env, napi_value v, std::string* store) {
     napi_valuetype type;
     if (napi_typeof(env, v, &type) != napi_ok || type != napi_string) return;
     if (napi_get_value_string_utf16(env, v, nullptr, 0, &units_) != napi_ok) return;
-    BytesOf(env, v, &ascii_);
-    if (ascii_.size() == units_) return;  // one byte per unit: nothing but ASCII
-    ascii_.clear();
+    BytesOf(env, v, store);
+    if (store->size() == units_) return;  // one byte per unit: nothing but ASCII
+    store->clear();
+    ascii_ = false;
     wide_.resize(units_);
     // The terminating NUL goes into the u16string's own terminator slot.
     if (napi_get_value_string_utf16(env, v, wide_.data(), units_ + 1, &units_) != napi_ok) units_ = 0;
     wide_.resize(units_);
   }
-  void Piece(double start, double end, std::string* out) const {
-    if (!(start >= 0 && start <= end && end <= static_cast<double>(units_))) return;
+  // The piece's offset in `out` (the store): where it already is when ASCII, else appended.
+  size_t Piece(double start, double end, std::string* out) const {
+    if (!(start >= 0 && start <= end && end <= static_cast<double>(units_))) return out->size();
     const size_t from = static_cast<size_t>(start), to = static_cast<size_t>(end);
-    if (wide_.empty()) return void(out->assign(ascii_, from, to - from));
+    if (ascii_) return from;
+    const size_t at = out->size();
     for (size_t i = from; i < to; ++i) {
       uint32_t c = wide_[i];
       if (c >= 0xd800 && c <= 0xdbff && i + 1 < to && wide_[i + 1] >= 0xdc00 && wide_[i + 1] <= 0xdfff)
@@ -270,11 +277,12 @@ class JoinedText {
         out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
       }
     }
+    return at;
   }
 
  private:
   size_t units_ = 0;
-  std::string ascii_;
+  bool ascii_ = true;
   std::u16string wide_;
 };
 
@@ -405,6 +413,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     Napi::Array items = info[3].As<Napi::Array>();
     const uint32_t n_items = items.Length();
     // Optional: the joined strings and their [start, end) spans; item -2 - k is span k.
+    // Every command's bytes go into one store; each command then views its pieces of it.
+    auto store = std::make_shared<std::string>();
     JoinedText text;
     const double* spans = nullptr;
     size_t n_spans = 0;
@@ -412,16 +422,27 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       Napi::Float64Array s = info[5].As<Napi::Float64Array>();
       spans = s.Data();
       n_spans = s.ElementLength() / 2;
-      if (n_spans) text.Load(env, info[4]);
+      if (n_spans) text.Load(env, info[4], store.get());
     }
-    auto item = [&](double index, std::string* out) {
+    struct Span {
+      size_t at = 0, size = 0;
+    };
+    std::vector<Span> pieces(2 * count);  // head and body of each command, as offsets (the store grows)
+    auto item = [&](double index, Span* out) {
       if (index <= -2 && -2 - index < static_cast<double>(n_spans)) {
         const size_t k = static_cast<size_t>(-2 - index);
-        return text.Piece(spans[2 * k], spans[2 * k + 1], out);
+        const size_t before = store->size();
+        out->at = text.Piece(spans[2 * k], spans[2 * k + 1], store.get());
+        out->size = store->size() > before ? store->size() - before : static_cast<size_t>(spans[2 * k + 1] - spans[2 * k]);
+        if (out->at + out->size > store->size()) *out = Span{};  // a span the text did not have
+        return;
       }
       if (index < 0 || index >= n_items) return;
       napi_value v;
-      if (napi_get_element(env, items, static_cast<uint32_t>(index), &v) == napi_ok) BytesOf(env, v, out);
+      if (napi_get_element(env, items, static_cast<uint32_t>(index), &v) != napi_ok) return;
+      out->at = store->size();
+      BytesOf(env, v, store.get());
+      out->size = store->size() - out->at;
     };
     const double* c = cmds.Data();
     std::vector<HookCommand> out(count);
@@ -433,18 +454,27 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       switch (cmd.type) {
         case kCmdAnswer:
           cmd.status = static_cast<int>(c[3]);
-          item(c[4], &cmd.head);
-          item(c[5], &cmd.body);
+          item(c[4], &pieces[2 * i]);
+          item(c[5], &pieces[2 * i + 1]);
           break;
         case kCmdHead:
           cmd.status = static_cast<int>(c[3]);
-          item(c[4], &cmd.head);
+          item(c[4], &pieces[2 * i]);
           cmd.length = c[5] >= 0 ? static_cast<int64_t>(c[5]) : -1;
           break;
-        case kCmdData: item(c[4], &cmd.body); break;
+        case kCmdData: item(c[4], &pieces[2 * i + 1]); break;
         case kCmdRead: cmd.length = c[3] > 0 ? static_cast<int64_t>(c[3]) : 0; break;
         default: break;
       }
+    }
+    std::shared_ptr<const std::string> bytes = std::move(store);
+    for (size_t i = 0; i < count; ++i) {
+      const Span& h = pieces[2 * i];
+      const Span& b = pieces[2 * i + 1];
+      if (!h.size && !b.size) continue;
+      out[i].head = std::string_view(*bytes).substr(h.at, h.size);
+      out[i].body = std::string_view(*bytes).substr(b.at, b.size);
+      out[i].bytes = bytes;
     }
     engine_->Respond(info[0].As<Napi::Number>().Int32Value(), std::move(out));
     return env.Undefined();

@@ -426,7 +426,7 @@ bool Connection::OnHook(HookCommand& cmd, IoContext& ctx) {
       if (seg->pending) {
         cmd.type = kCmdAnswer;
         cmd.status = 500;
-        cmd.head.clear();
+        cmd.head = {};
         cmd.body = "500 Internal Server Error\n";
         Answer(*seg, cmd, ctx);
       } else {
@@ -446,7 +446,7 @@ void Connection::Answer(Segment& seg, HookCommand& cmd, IoContext& ctx) {
   if (!valid) {
     status = 500;
     lines = {};
-    cmd.body.clear();
+    cmd.body = {};
   }
   const bool stream = valid && cmd.type == kCmdHead;
   const bool bodyless = status == 204 || status == 304;
