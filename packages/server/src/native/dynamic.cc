@@ -66,6 +66,10 @@ std::unique_ptr<DynamicBatch> HookOutbox::Take(int thread) {
   auto out = std::make_unique<DynamicBatch>(std::move(batch_));
   out->thread = thread;
   batch_ = DynamicBatch();
+  // The next batch is likely the size of this one: one allocation each, not a doubling chain.
+  batch_.meta.reserve(out->meta.size());
+  batch_.data.reserve(out->data.size());
+  batch_.requests.reserve(out->requests.size());
   return out;
 }
 
