@@ -24,6 +24,7 @@
         "src/native/access_log.cc",
         "src/native/addon.cc",
         "src/native/chunked.cc",
+        "src/native/conn_spares.cc",
         "src/native/connection.cc",
         "src/native/encoding.cc",
         "src/native/dynamic.cc",

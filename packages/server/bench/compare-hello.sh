@@ -5,7 +5,7 @@
 # /proc), which other load on a shared machine disturbs far less than wall-clock rates.
 # ROUNDS=n alternates the servers n times, so drift in the machine's load hits both.
 # BASELINE=/other/checkout/packages/server/bench/hello-server.mjs adds that build's engine
-# as a third row (before/after comparisons in one run).
+# as a third row (before/after comparisons in one run). CPU=user: user time only.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 ulimit -n 20000
@@ -29,7 +29,9 @@ fi
 sleep 1
 for p in "${pids[@]}"; do kill -0 "$p" || { echo "a server failed to start" >&2; exit 1; }; done
 tick="$(getconf CLK_TCK)"
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU=user counts user time only (the engine's own code, without the kernel's TCP work).
+if [ "${CPU:-all}" = user ]; then cpu_ticks() { awk '{print $14}' "/proc/$1/stat"; }
+else cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }; fi
 
 # One wrk run: prints "req/s µs-CPU/request".
 run() {

@@ -107,7 +107,7 @@ test('headers that would split the response answer 500; the engine owns framing 
       handler: (r) =>
         r.url === '/split'
           ? { headers: { 'X-A': 'a\r\nSet-Cookie: evil=1' }, body: 'x' }
-          : { headers: [['Content-Length', '999'], ['Connection', 'close'], ['X-B', 'b']], body: 'four' },
+          : { headers: [['X-A', 'a'], ['Content-Length', '999'], ['Connection', 'close'], ['X-B', 'b']], body: 'four' },
     },
     async (port) => {
       const split = await get(port, '/split');
@@ -118,6 +118,7 @@ test('headers that would split the response answer 500; the engine owns framing 
       await c.until(2);
       const [first] = c.responses();
       assert.equal(first.headers['content-length'], '4');
+      assert.equal(first.headers['x-a'], 'a', 'lines before a dropped one are kept');
       assert.equal(first.headers['x-b'], 'b');
       assert.equal(first.headers.connection, undefined, 'the connection stays open');
       c.close();
@@ -148,4 +149,28 @@ test('graceful stop waits for an answer JS still owes', { timeout: 20000 }, asyn
   await engine.stop({ grace: 10000 });
   await c.untilClosed(5000);
   assert.equal(c.responses()[0]?.text, 'late');
+});
+
+// Heads and bodies of one flush cross to the engine as one joined string: each must still
+// come out as its own UTF-8, including a lone surrogate next to one that would pair with it.
+test('string bodies and header values are sent as UTF-8, each on its own', () => {
+  const bodies = ['plain', 'héllo wörld', '€ 100', 'smile 😀', 'cut \uD83D', '\uDE00 cut', ''];
+  return withEngine(
+    { threads: 1, handler: (r) => {
+      const i = Number(r.url.slice(1));
+      return { headers: { 'X-Name': i % 2 ? 'café' : 'cafe' }, body: bodies[i] };
+    } },
+    async (port) => {
+      for (let round = 0; round < 3; round++) {
+        const results = await Promise.all(bodies.map((_, i) => get(port, `/${i}`)));
+        results.forEach((res, i) => {
+          const want = Buffer.from(bodies[i]);  // lone surrogates become U+FFFD, as in Node
+          assert.equal(res.status, 200);
+          assert.equal(res.headers['content-length'], String(want.length));
+          assert.deepEqual(res.body, want, `body ${i}`);
+          assert.equal(res.headers['x-name'], Buffer.from(i % 2 ? 'café' : 'cafe').toString('latin1'));
+        });
+      }
+    },
+  );
 });

@@ -28,11 +28,18 @@ export const enum Cmd {
   Stride = 6,
 }
 
-/** Commands for one I/O thread, sent in one respond() call per flush. */
+/**
+ * Commands for one I/O thread, sent in one respond() call per flush. Strings (heads, bodies)
+ * are joined into one `text` that crosses in one conversion, not one per item; item -2 - k is
+ * the k-th string's span of it, and -1 stays "no item".
+ */
 export class CommandBuffer {
   cmds = new Float64Array(Cmd.Stride * 256);
   count = 0;
   items: Array<string | Uint8Array> = [];
+  text = '';
+  spans = new Float64Array(512);
+  spanCount = 0;
 
   constructor(readonly thread: number) {}
 
@@ -53,9 +60,19 @@ export class CommandBuffer {
     this.count++;
   }
 
-  /** Index of `value` in this flush's items. */
+  /** Index of `value` in this flush's items (a string: -2 - its span's index). */
   item(value: string | Uint8Array): number {
-    return this.items.push(value) - 1;
+    if (typeof value !== 'string') return this.items.push(value) - 1;
+    const at = this.spanCount * 2;
+    if (at + 2 > this.spans.length) {
+      const bigger = new Float64Array(this.spans.length * 2);
+      bigger.set(this.spans);
+      this.spans = bigger;
+    }
+    this.spans[at] = this.text.length;
+    this.text += value;
+    this.spans[at + 1] = this.text.length;
+    return -2 - this.spanCount++;
   }
 
   flush(native: NativeEngine): void {
@@ -63,9 +80,11 @@ export class CommandBuffer {
     const count = this.count;
     this.count = 0;
     try {
-      native.respond(this.thread, this.cmds, count, this.items);
+      native.respond(this.thread, this.cmds, count, this.items, this.text, this.spans.subarray(0, this.spanCount * 2));
     } finally {
       this.items.length = 0;  // respond() copied what it needs
+      this.text = '';
+      this.spanCount = 0;
     }
   }
 }

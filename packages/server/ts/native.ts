@@ -27,7 +27,8 @@ export interface NativeEngine {
   stop(graceMs: number): Promise<void>;
   stats(): ThreadStats[];
   /** Commands for I/O thread `thread` (layout in hook-wire.ts and src/native/dynamic.h). */
-  respond(thread: number, commands: Float64Array, count: number, items: Array<string | Uint8Array>): void;
+  /** `text`: the flush's strings joined; item -2 - k is its span [spans[2k], spans[2k+1]). */
+  respond(thread: number, commands: Float64Array, count: number, items: Array<string | Uint8Array>, text?: string, spans?: Float64Array): void;
 }
 
 /** Called with each I/O thread batch: its records and the bytes they point into. */

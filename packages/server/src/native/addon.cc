@@ -189,7 +189,7 @@ void CallAccessLog(Napi::Env env, Napi::Function log, void* /*context*/, AccessB
 
 using AccessLogFn = Napi::TypedThreadSafeFunction<void, AccessBatch, CallAccessLog>;
 
-// A string is taken as UTF-8; a Buffer or other typed array as its bytes.
+// A string is taken as UTF-8; a Buffer or other typed array as its bytes. Appended to `out`.
 void BytesOf(napi_env env, napi_value v, std::string* out) {
   napi_valuetype type;
   if (napi_typeof(env, v, &type) != napi_ok) return;
@@ -199,13 +199,15 @@ void BytesOf(napi_env env, napi_value v, std::string* out) {
     size_t len = 0;
     if (napi_get_value_string_utf8(env, v, small, sizeof small, &len) != napi_ok) return;
     if (len + 4 < sizeof small) {  // not cut short (a cut may stop up to 3 bytes early)
-      out->assign(small, len);
+      out->append(small, len);
       return;
     }
     if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) return;
-    out->resize(len);
+    const size_t at = out->size();
+    out->resize(at + len);
     // The terminating NUL goes into the std::string's own terminator slot.
-    napi_get_value_string_utf8(env, v, out->data(), len + 1, &len);
+    napi_get_value_string_utf8(env, v, out->data() + at, len + 1, &len);
+    out->resize(at + len);
     return;
   }
   bool is_typed = false;
@@ -223,8 +225,66 @@ void BytesOf(napi_env env, napi_value v, std::string* out) {
     case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: element = 8; break;
     default: break;
   }
-  out->assign(static_cast<const char*>(data), length * element);
+  out->append(static_cast<const char*>(data), length * element);
 }
+
+// The strings of one respond() call, joined by JS into one (hook-wire.ts) so they cross in one
+// conversion instead of one per head and body. ASCII (the usual case) converts as a whole;
+// otherwise the text is read as UTF-16 and each piece converted on its own, so a piece comes
+// out exactly as it would alone (a lone surrogate, even one a neighbour would pair, is U+FFFD).
+// ASCII text is loaded straight into the call's store, where its pieces are then referenced.
+class JoinedText {
+ public:
+  // `store` is empty; afterwards it holds the text if ASCII.
+  void Load(napi_env env, napi_value v, std::string* store) {
+    napi_valuetype type;
+    if (napi_typeof(env, v, &type) != napi_ok || type != napi_string) return;
+    if (napi_get_value_string_utf16(env, v, nullptr, 0, &units_) != napi_ok) return;
+    BytesOf(env, v, store);
+    if (store->size() == units_) return;  // one byte per unit: nothing but ASCII
+    store->clear();
+    ascii_ = false;
+    wide_.resize(units_);
+    // The terminating NUL goes into the u16string's own terminator slot.
+    if (napi_get_value_string_utf16(env, v, wide_.data(), units_ + 1, &units_) != napi_ok) units_ = 0;
+    wide_.resize(units_);
+  }
+  // The piece's offset in `out` (the store): where it already is when ASCII, else appended.
+  size_t Piece(double start, double end, std::string* out) const {
+    if (!(start >= 0 && start <= end && end <= static_cast<double>(units_))) return out->size();
+    const size_t from = static_cast<size_t>(start), to = static_cast<size_t>(end);
+    if (ascii_) return from;
+    const size_t at = out->size();
+    for (size_t i = from; i < to; ++i) {
+      uint32_t c = wide_[i];
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < to && wide_[i + 1] >= 0xdc00 && wide_[i + 1] <= 0xdfff)
+        c = 0x10000 + ((c - 0xd800) << 10) + (wide_[++i] - 0xdc00);
+      else if (c >= 0xd800 && c <= 0xdfff)
+        c = 0xfffd;
+      if (c < 0x80) {
+        out->push_back(static_cast<char>(c));
+      } else if (c < 0x800) {
+        out->push_back(static_cast<char>(0xc0 | (c >> 6)));
+        out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
+      } else if (c < 0x10000) {
+        out->push_back(static_cast<char>(0xe0 | (c >> 12)));
+        out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
+        out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
+      } else {
+        out->push_back(static_cast<char>(0xf0 | (c >> 18)));
+        out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3f)));
+        out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
+        out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
+      }
+    }
+    return at;
+  }
+
+ private:
+  size_t units_ = 0;
+  bool ascii_ = true;
+  std::u16string wide_;
+};
 
 // A thread-safe function live from start to stop, carrying batches from the I/O threads to
 // one JS function. Node tears down any left at exit, so it is never released from a finalizer.
@@ -346,17 +406,44 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value Respond(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[2].IsNumber() || !info[3].IsArray())
-      return kevent::addon::ThrowType(env, "respond(thread, commands, count, items)");
+      return kevent::addon::ThrowType(env, "respond(thread, commands, count, items[, text, spans])");
     Napi::TypedArray typed = info[1].As<Napi::TypedArray>();
     if (typed.TypedArrayType() != napi_float64_array) return kevent::addon::ThrowType(env, "commands must be a Float64Array");
     Napi::Float64Array cmds = typed.As<Napi::Float64Array>();
     const size_t count = std::min<size_t>(info[2].As<Napi::Number>().Uint32Value(), cmds.ElementLength() / kHookStride);
     Napi::Array items = info[3].As<Napi::Array>();
     const uint32_t n_items = items.Length();
-    auto item = [&](double index, std::string* out) {
+    // Optional: the joined strings and their [start, end) spans; item -2 - k is span k.
+    // Every command's bytes go into one store; each command then views its pieces of it.
+    auto store = std::make_shared<std::string>();
+    JoinedText text;
+    const double* spans = nullptr;
+    size_t n_spans = 0;
+    if (info.Length() >= 6 && info[5].IsTypedArray() && info[5].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array) {
+      Napi::Float64Array s = info[5].As<Napi::Float64Array>();
+      spans = s.Data();
+      n_spans = s.ElementLength() / 2;
+      if (n_spans) text.Load(env, info[4], store.get());
+    }
+    struct Span {
+      size_t at = 0, size = 0;
+    };
+    std::vector<Span> pieces(2 * count);  // head and body of each command, as offsets (the store grows)
+    auto item = [&](double index, Span* out) {
+      if (index <= -2 && -2 - index < static_cast<double>(n_spans)) {
+        const size_t k = static_cast<size_t>(-2 - index);
+        const size_t before = store->size();
+        out->at = text.Piece(spans[2 * k], spans[2 * k + 1], store.get());
+        out->size = store->size() > before ? store->size() - before : static_cast<size_t>(spans[2 * k + 1] - spans[2 * k]);
+        if (out->at + out->size > store->size()) *out = Span{};  // a span the text did not have
+        return;
+      }
       if (index < 0 || index >= n_items) return;
       napi_value v;
-      if (napi_get_element(env, items, static_cast<uint32_t>(index), &v) == napi_ok) BytesOf(env, v, out);
+      if (napi_get_element(env, items, static_cast<uint32_t>(index), &v) != napi_ok) return;
+      out->at = store->size();
+      BytesOf(env, v, store.get());
+      out->size = store->size() - out->at;
     };
     const double* c = cmds.Data();
     std::vector<HookCommand> out(count);
@@ -368,18 +455,27 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       switch (cmd.type) {
         case kCmdAnswer:
           cmd.status = static_cast<int>(c[3]);
-          item(c[4], &cmd.head);
-          item(c[5], &cmd.body);
+          item(c[4], &pieces[2 * i]);
+          item(c[5], &pieces[2 * i + 1]);
           break;
         case kCmdHead:
           cmd.status = static_cast<int>(c[3]);
-          item(c[4], &cmd.head);
+          item(c[4], &pieces[2 * i]);
           cmd.length = c[5] >= 0 ? static_cast<int64_t>(c[5]) : -1;
           break;
-        case kCmdData: item(c[4], &cmd.body); break;
+        case kCmdData: item(c[4], &pieces[2 * i + 1]); break;
         case kCmdRead: cmd.length = c[3] > 0 ? static_cast<int64_t>(c[3]) : 0; break;
         default: break;
       }
+    }
+    std::shared_ptr<const std::string> bytes = std::move(store);
+    for (size_t i = 0; i < count; ++i) {
+      const Span& h = pieces[2 * i];
+      const Span& b = pieces[2 * i + 1];
+      if (!h.size && !b.size) continue;
+      out[i].head = std::string_view(*bytes).substr(h.at, h.size);
+      out[i].body = std::string_view(*bytes).substr(b.at, b.size);
+      out[i].bytes = bytes;
     }
     engine_->Respond(info[0].As<Napi::Number>().Int32Value(), std::move(out));
     return env.Undefined();

@@ -59,7 +59,10 @@ bool Connection::OnReadable(IoContext& ctx) {
     const ssize_t n = recv(fd_.get(), ctx.scratch, IoContext::kScratchBytes, 0);
     if (n > 0) {
       // A lingering close only waits for the peer's FIN; what it sends is dropped.
-      if (phase_ != Phase::kLinger) in_.append(ctx.scratch, static_cast<size_t>(n));
+      if (phase_ != Phase::kLinger) {
+        ctx.spares->TakeString(&in_);
+        in_.append(ctx.scratch, static_cast<size_t>(n));
+      }
       if (static_cast<size_t>(n) < IoContext::kScratchBytes) break;
       continue;
     }
@@ -115,10 +118,10 @@ bool Connection::OnTick(IoContext& ctx) {
   return true;
 }
 
-void Connection::CompactInput() {
+void Connection::CompactInput(IoContext& ctx) {
   if (in_off_ == in_.size()) {
     // All consumed: an idle keep-alive connection keeps no input buffer.
-    std::string().swap(in_);
+    ctx.spares->GiveString(&in_);
     in_off_ = 0;
   } else if (in_off_ > 16 * 1024 || in_off_ * 2 > in_.size()) {
     in_.erase(0, in_off_);
@@ -144,7 +147,7 @@ bool Connection::ParseAndAnswer(IoContext& ctx) {
     if (phase_ == Phase::kHead) {
       size_t consumed = 0;
       int status = 0;
-      if (!req_) req_ = std::make_unique<Request>();
+      if (!req_) req_ = ctx.spares->TakeRequest();
       const HeadResult r = ParseHead(data, avail, limits, req_.get(), &consumed, &status);
       if (r == HeadResult::kNeedMore) break;
       if (r == HeadResult::kError) {
@@ -153,6 +156,7 @@ bool Connection::ParseAndAnswer(IoContext& ctx) {
       }
       in_off_ += consumed;
       ++requests_;
+      ctx.spares->TakeOut(&out_);  // for the answer; not earlier, or a half-sent head would hold it
       const uint32_t max = ctx.options.max_requests_per_connection;
       keep_ = req_->keep_alive && !ctx.draining && (max == 0 || requests_ < max);
       if (req_->body == Request::Body::kNone) {
@@ -235,7 +239,7 @@ bool Connection::ParseAndAnswer(IoContext& ctx) {
 bool Connection::Process(IoContext& ctx) {
   for (;;) {
     const bool stopped_by_backlog = ParseAndAnswer(ctx);
-    CompactInput();
+    CompactInput(ctx);
     if (!Flush(ctx)) return false;
     if (close_after_flush_) return Finish(ctx);
     // Sending freed room: answer the pipelined requests already buffered.
@@ -250,21 +254,22 @@ bool Connection::Process(IoContext& ctx) {
 
 void Connection::Dispatch(IoContext& ctx) {
   if (held_reply_) {
-    EnqueueLogged(std::move(*held_reply_), req_.get(), ctx);
+    EnqueueLogged(*held_reply_, req_.get(), ctx);
     held_reply_.reset();
   } else if (body_mode_ == BodyMode::kBuffer) {
     HandToJs(false, ctx);  // static files declined it when its head came
   } else {
     Reply reply;
-    if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep_, ctx.cache}, &reply)) EnqueueLogged(std::move(reply), req_.get(), ctx);
+    ctx.spares->TakeString(&reply.memory);  // for the head
+    if (ctx.files.Handle(*req_, ReplyContext{ctx.date, keep_, ctx.cache}, &reply)) EnqueueLogged(reply, req_.get(), ctx);
     else HandToJs(false, ctx);
   }
   EndRequest(ctx);
 }
 
-void Connection::EnqueueLogged(Reply reply, const Request* req, IoContext& ctx) {
+void Connection::EnqueueLogged(Reply& reply, const Request* req, IoContext& ctx) {
   const size_t first = out_.size();
-  EnqueueReply(std::move(reply));
+  EnqueueReply(reply);
   // A listing is logged when its reply is queued.
   if (!ctx.access_log || first == out_.size() || out_[first].listing) return;
   // Counted from what was queued, so any shape of reply (file ranges, parts) adds up.
@@ -275,7 +280,7 @@ void Connection::EnqueueLogged(Reply reply, const Request* req, IoContext& ctx) 
 }
 
 void Connection::EndRequest(IoContext& ctx) {
-  req_.reset();
+  ctx.spares->GiveRequest(std::move(req_));
   body_mode_ = BodyMode::kDiscard;
   phase_ = Phase::kIdle;
   deadline_ = ctx.now + ctx.options.idle_timeout_ms;
@@ -287,7 +292,7 @@ void Connection::HandToJs(bool body_follows, IoContext& ctx) {
     hook_ = std::make_unique<HookState>();
     GetPeerAddress(fd_.get(), &hook_->peer);  // a peer already gone reports no address
   }
-  Segment hold;
+  Segment& hold = out_.emplace_back();  // built in place: a Segment is large
   hold.pending = true;
   hold.seq = ctx.outbox->NextRid();
   hold.keep_alive = keep_;
@@ -300,7 +305,6 @@ void Connection::HandToJs(bool body_follows, IoContext& ctx) {
     hook_->body_unread = req_->content.size();
     std::string().swap(req_->content);
   }
-  out_.push_back(std::move(hold));
   ++awaiting_js_;
 }
 
@@ -367,14 +371,16 @@ bool SafeHeader(std::string_view name, std::string_view value) {
 }
 
 bool EngineOwned(std::string_view name) {
-  static const char* const kOwned[] = {"content-length", "transfer-encoding", "connection", "date", "server"};
-  for (const char* owned : kOwned)
-    if (name.size() == std::strlen(owned) && strncasecmp(name.data(), owned, name.size()) == 0) return true;
+  static constexpr std::string_view kOwned[] = {"content-length", "transfer-encoding", "connection", "date", "server"};
+  for (std::string_view owned : kOwned)
+    if (name.size() == owned.size() && strncasecmp(name.data(), owned.data(), name.size()) == 0) return true;
   return false;
 }
 
 // The handler's header lines ("Name: value\r\n" each), checked; the engine's own dropped.
-bool CheckedLines(std::string_view block, std::string* out) {
+// `*kept` is `block` itself when nothing was dropped (the usual case: no copy), else `*copy`.
+bool CheckedLines(std::string_view block, std::string* copy, std::string_view* kept) {
+  bool copying = false;
   size_t pos = 0;
   while (pos < block.size()) {
     const size_t end = block.find("\r\n", pos);
@@ -384,9 +390,15 @@ bool CheckedLines(std::string_view block, std::string* out) {
     if (colon == std::string_view::npos) return false;
     const std::string_view name = line.substr(0, colon);
     if (!SafeHeader(name, TrimOws(line.substr(colon + 1)))) return false;
-    if (!EngineOwned(name)) out->append(block.data() + pos, end + 2 - pos);
+    if (EngineOwned(name)) {
+      if (!copying) copy->assign(block.data(), pos);  // the lines before this one
+      copying = true;
+    } else if (copying) {
+      copy->append(block.data() + pos, end + 2 - pos);
+    }
     pos = end + 2;
   }
+  *kept = copying ? std::string_view(*copy) : block;
   return true;
 }
 }  // namespace
@@ -418,7 +430,7 @@ bool Connection::OnHook(HookCommand& cmd, IoContext& ctx) {
       if (seg->pending) {
         cmd.type = kCmdAnswer;
         cmd.status = 500;
-        cmd.head.clear();
+        cmd.head = {};
         cmd.body = "500 Internal Server Error\n";
         Answer(*seg, cmd, ctx);
       } else {
@@ -432,16 +444,19 @@ bool Connection::OnHook(HookCommand& cmd, IoContext& ctx) {
 
 void Connection::Answer(Segment& seg, HookCommand& cmd, IoContext& ctx) {
   int status = cmd.status;
-  std::string lines;
-  const bool valid = status >= 200 && status <= 999 && CheckedLines(cmd.head, &lines);
+  std::string copy;
+  std::string_view lines;
+  const bool valid = status >= 200 && status <= 999 && CheckedLines(cmd.head, &copy, &lines);
   if (!valid) {
     status = 500;
-    lines.clear();
-    cmd.body.clear();
+    lines = {};
+    cmd.body = {};
   }
   const bool stream = valid && cmd.type == kCmdHead;
   const bool bodyless = status == 204 || status == 304;
-  ResponseHead head(status, ctx.date);
+  std::string buffer;
+  ctx.spares->TakeString(&buffer);
+  ResponseHead head(status, ctx.date, std::move(buffer));
   if (!stream) {
     if (!bodyless) head.AddLength(cmd.body.size());
   } else if (!bodyless) {
@@ -456,9 +471,7 @@ void Connection::Answer(Segment& seg, HookCommand& cmd, IoContext& ctx) {
       seg.chunked = true;
     }
   }
-  seg.data = head.Finish(seg.keep_alive, seg.http10);
-  // Finish ended the head; the handler's lines belong before its blank line.
-  seg.data.insert(seg.data.size() - 2, lines);
+  seg.data = head.Finish(seg.keep_alive, seg.http10, lines);
   seg.pending = false;
   if (stream) {
     seg.js_stream = true;
@@ -539,26 +552,21 @@ void Connection::Fail(int status, IoContext& ctx) {
 void Connection::Enqueue(std::string bytes) {
   if (bytes.empty()) return;  // an empty iovec would make no progress
   out_bytes_ += bytes.size();
-  Segment s;
-  s.data = std::move(bytes);
-  out_.push_back(std::move(s));
+  out_.emplace_back().data = std::move(bytes);  // built in place: a Segment is large
 }
 
 void Connection::EnqueueShared(std::shared_ptr<const std::string> owner, std::string_view bytes) {
   if (bytes.empty()) return;
   out_bytes_ += bytes.size();
-  Segment s;
+  Segment& s = out_.emplace_back();
   s.shared = std::move(owner);
   s.view = bytes;
-  out_.push_back(std::move(s));
 }
 
-void Connection::EnqueueReply(Reply reply) {
+void Connection::EnqueueReply(Reply& reply) {
   if (reply.listing) {
     // Holds its place like a file: what follows waits (Backlogged) until it is built.
-    Segment s;
-    s.listing = std::move(reply.listing);
-    out_.push_back(std::move(s));
+    out_.emplace_back().listing = std::move(reply.listing);
     has_file_ = true;
     return;
   }
@@ -594,11 +602,10 @@ void Connection::EnqueueReply(Reply reply) {
 }
 
 size_t Connection::EnqueueFile(kevent::UniqueFd file, uint64_t offset, uint64_t length) {
-  Segment s;
+  Segment& s = out_.emplace_back();
   s.file = std::move(file);
   s.offset = offset;
   s.remaining = length;
-  out_.push_back(std::move(s));
   return out_.size() - 1;
 }
 
@@ -695,8 +702,8 @@ bool Connection::OnListingBuilt(IoContext& ctx) {
   std::vector<Segment> behind(std::make_move_iterator(out_.begin() + static_cast<ptrdiff_t>(out_head_) + 1),
                               std::make_move_iterator(out_.end()));
   out_.resize(out_head_ + 1);
-  PopFront();
-  EnqueueLogged(std::move(job->reply), &job->req, ctx);
+  PopFront(ctx);
+  EnqueueLogged(job->reply, &job->req, ctx);
   for (Segment& s : behind) out_.push_back(std::move(s));
   has_file_ = std::any_of(out_.begin() + static_cast<ptrdiff_t>(out_head_), out_.end(),
                           [](const Segment& s) { return s.file.valid() || s.listing; });
@@ -724,7 +731,7 @@ bool Connection::OnFileSent(const kevent::Ukevent& done, IoContext& ctx) {
     SetCork(fd_.get(), false);
     corked_ = false;
   }
-  PopFront();
+  PopFront(ctx);
   has_file_ = std::any_of(out_.begin() + static_cast<ptrdiff_t>(out_head_), out_.end(),
                           [](const Segment& s) { return s.file.valid() || s.listing; });
   return Process(ctx);
@@ -745,13 +752,17 @@ void Connection::PopSent(IoContext& ctx) {
     close_after_flush_ = true;
     must_linger_ = true;
   }
-  PopFront();
+  PopFront(ctx);
 }
 
-void Connection::PopFront() {
-  out_[out_head_] = Segment();  // closes a finished file now
+void Connection::PopFront(IoContext& ctx) {
+  // Closes a finished file and lets go of cached bytes now; the rest goes with the vector.
+  Segment& done = out_[out_head_];
+  done.file.reset();
+  done.shared.reset();
+  ctx.spares->GiveString(&done.data);
   if (++out_head_ < out_.size()) return;
-  std::vector<Segment>().swap(out_);
+  ctx.spares->GiveOut(&out_);
   out_head_ = 0;
 }
 

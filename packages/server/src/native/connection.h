@@ -21,6 +21,8 @@
 
 namespace kserver {
 
+struct ConnSpares;
+
 // What an I/O thread shares with its connections for one turn of its loop.
 struct IoContext {
   const Options& options;
@@ -38,6 +40,7 @@ struct IoContext {
   std::unordered_map<uint64_t, uint64_t>* aio_jobs = nullptr;  // cookie -> connection id
   Offload* offload = nullptr;  // directory listings, reported to aio_jobs like file jobs
   FileCache* cache = nullptr;           // the thread's open-file cache, if any
+  ConnSpares* spares = nullptr;         // buffers finished requests gave back, for the next ones
   static constexpr size_t kScratchBytes = 64 * 1024;
 };
 
@@ -68,6 +71,8 @@ class Connection {
 
  private:
   enum class Phase : uint8_t { kIdle, kHead, kBody, kLinger };
+
+ public:  // for ConnSpares only
   struct Segment {
     std::string data;
     // Instead of `data`: bytes owned elsewhere (a cached file), referenced, not copied.
@@ -99,6 +104,8 @@ class Connection {
     int js_status = 0;
     std::string_view bytes() const { return shared ? view : std::string_view(data); }
   };
+
+ private:
   // Where the body of the request being read goes.
   enum class BodyMode : uint8_t { kDiscard, kBuffer, kStream };
   // Allocated on a connection's first JS request only.
@@ -115,9 +122,10 @@ class Connection {
   void Fail(int status, IoContext& ctx);
   void Enqueue(std::string bytes);
   void EnqueueShared(std::shared_ptr<const std::string> owner, std::string_view bytes);
-  void EnqueueReply(Reply reply);
+  // Both take the reply's buffers and fds, leaving it empty (by reference: a Reply is large).
+  void EnqueueReply(Reply& reply);
   // EnqueueReply, and the access log's record of it when the log is on.
-  void EnqueueLogged(Reply reply, const Request* req, IoContext& ctx);
+  void EnqueueLogged(Reply& reply, const Request* req, IoContext& ctx);
   // Index of the new segment in out_.
   size_t EnqueueFile(kevent::UniqueFd file, uint64_t offset, uint64_t length);
   // false: the peer is gone.
@@ -153,9 +161,9 @@ class Connection {
   void Append(Segment& seg, HookCommand& cmd, IoContext& ctx);
   void EndStream(Segment& seg, bool cut, IoContext& ctx);
   void ReportSent(IoContext& ctx);
-  void CompactInput();
+  void CompactInput(IoContext& ctx);
   bool OutEmpty() const { return out_head_ == out_.size(); }
-  void PopFront();
+  void PopFront(IoContext& ctx);
 
   static constexpr size_t kBacklogBytes = 64 * 1024;
   static constexpr uint64_t kBodyWindow = 256 * 1024;  // request body JS may hold unread
@@ -190,6 +198,28 @@ class Connection {
   bool corked_ = false;
   int64_t deadline_;        // of the current phase: head, body, idle or linger
   int64_t last_progress_;   // of sending, for the send timeout
+};
+
+// Per I/O thread: a finished request's parsed head, a drained input buffer and output queue
+// go here instead of back to the heap, and the next request on any connection of the thread
+// takes them. Keep-alive requests then allocate little, while idle connections still hold
+// no buffers. Bounded in count and in the size of what is kept.
+struct ConnSpares {
+  static constexpr size_t kMax = 256;
+  static constexpr size_t kMaxString = 4096;    // bytes of capacity a buffer may keep
+  static constexpr size_t kMaxSegments = 8;     // capacity an output queue may keep
+  std::vector<std::unique_ptr<Request>> requests;
+  std::vector<std::string> strings;  // input buffers and response heads alike
+  std::vector<std::vector<Connection::Segment>> outs;
+
+  std::unique_ptr<Request> TakeRequest();
+  void GiveRequest(std::unique_ptr<Request> req);
+  // Swaps an empty spare buffer into an empty `s` / `out`, or gives theirs back leaving
+  // them empty.
+  void TakeString(std::string* s);
+  void GiveString(std::string* s);
+  void TakeOut(std::vector<Connection::Segment>* out);
+  void GiveOut(std::vector<Connection::Segment>* out);
 };
 
 }  // namespace kserver

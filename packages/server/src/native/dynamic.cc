@@ -1,5 +1,7 @@
 #include "dynamic.h"
 
+#include <cstring>
+
 #include "http_parser.h"
 #include "peer.h"
 
@@ -13,11 +15,18 @@ void HookOutbox::Request(uint64_t conn, uint64_t rid, const kserver::Request& re
   if (peer.family[0] == 'I' && peer.family[3] == '6') flags |= kHookIpv6;
   if (body_follows) flags |= kHookBodyFollows;
   const size_t n = 4 + 2 * req.headers.size();
-  m.insert(m.end(), {double(kHookRequest), double(conn), double(rid), double(flags), double(peer.port),
-                     double(d.size()), double(n)});
+  // Sized once, then filled: no capacity check or append call per string.
+  size_t bytes = req.method.size() + req.target.size() + peer.address.size() + body.size();
+  for (const auto& [name, value] : req.headers) bytes += name.size() + value.size();
+  size_t at = m.size(), end = d.size();
+  m.resize(at + 7 + n);
+  d.resize(end + bytes);
+  for (double v : {double(kHookRequest), double(conn), double(rid), double(flags), double(peer.port), double(end), double(n)})
+    m[at++] = v;
   auto put = [&](std::string_view s) {
-    d.append(s.data(), s.size());
-    m.push_back(double(d.size()));
+    if (!s.empty()) std::memcpy(&d[end], s.data(), s.size());
+    end += s.size();
+    m[at++] = double(end);
   };
   put(req.method);
   put(req.target);
@@ -57,6 +66,10 @@ std::unique_ptr<DynamicBatch> HookOutbox::Take(int thread) {
   auto out = std::make_unique<DynamicBatch>(std::move(batch_));
   out->thread = thread;
   batch_ = DynamicBatch();
+  // The next batch is likely the size of this one: one allocation each, not a doubling chain.
+  batch_.meta.reserve(out->meta.size());
+  batch_.data.reserve(out->data.size());
+  batch_.requests.reserve(out->requests.size());
   return out;
 }
 

@@ -88,8 +88,11 @@ struct HookCommand {
   uint64_t rid = 0;
   int status = 0;
   int64_t length = -1;  // kHead: declared Content-Length; kRead: bytes
-  std::string head;
-  std::string body;
+  // Views into `bytes`, which holds the bytes of every command of one respond() call (one
+  // allocation per call, not per string), or into static text.
+  std::string_view head;
+  std::string_view body;
+  std::shared_ptr<const std::string> bytes;
 };
 
 // Delivers a batch to JS from an I/O thread, taking it (leaving null) on success; false,

@@ -82,6 +82,7 @@ Status IoThread::Start() {
   ctx_.aio = &FilePool();
   ctx_.aio_jobs = &aio_jobs_;
   ctx_.offload = &shared_.offload;
+  ctx_.spares = &spares_;
   if (ctx_.files.root_fd() >= 0 && options_.file_cache_entries > 0) {
     cache_ = std::make_unique<FileCache>(options_, ctx_.files, queue_, &shared_.offload);
     ctx_.cache = cache_.get();

@@ -83,6 +83,7 @@ class IoThread {
   std::unique_ptr<char[]> scratch_;
   kevent::UniqueFd reserve_;  // held while accepting; freed on EMFILE so requests can open files
   IoContext ctx_;
+  ConnSpares spares_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   std::unordered_map<uint64_t, uint64_t> aio_jobs_;  // file jobs in flight: cookie -> connection id
   const Dispatcher* dispatcher_;

@@ -1,5 +1,7 @@
 #include "response.h"
 
+#include <cstring>
+
 namespace kserver {
 
 const char* ReasonPhrase(int status) {
@@ -29,15 +31,31 @@ const char* ReasonPhrase(int status) {
   }
 }
 
-ResponseHead::ResponseHead(int status, std::string_view date) {
+ResponseHead::ResponseHead(int status, std::string_view date, std::string buffer) : buf_(std::move(buffer)) {
+  buf_.clear();
   buf_.reserve(256);
-  buf_ += "HTTP/1.1 ";
-  buf_ += std::to_string(status);
-  buf_ += ' ';
-  buf_ += ReasonPhrase(status);
-  buf_ += "\r\nServer: kevent-http\r\nDate: ";
+  // The status line and the fixed headers in one piece: a few appends, not one per field.
+  char start[96];
+  std::memcpy(start, "HTTP/1.1 ", 9);
+  size_t n = 9;
+  if (status >= 100 && status <= 999) {
+    start[n++] = static_cast<char>('0' + status / 100);
+    start[n++] = static_cast<char>('0' + status / 10 % 10);
+    start[n++] = static_cast<char>('0' + status % 10);
+  } else {
+    const std::string digits = std::to_string(status);
+    n += digits.copy(start + n, 11);
+  }
+  start[n++] = ' ';
+  const std::string_view reason = ReasonPhrase(status);
+  std::memcpy(start + n, reason.data(), reason.size());
+  n += reason.size();
+  static constexpr std::string_view kFixed = "\r\nServer: kevent-http\r\nDate: ";
+  std::memcpy(start + n, kFixed.data(), kFixed.size());
+  n += kFixed.size();
+  buf_.append(start, n);
   buf_ += date;
-  buf_ += "\r\n";
+  buf_.append("\r\n", 2);
 }
 
 void ResponseHead::Add(std::string_view name, std::string_view value) {
@@ -47,12 +65,28 @@ void ResponseHead::Add(std::string_view name, std::string_view value) {
   buf_ += "\r\n";
 }
 
-void ResponseHead::AddLength(uint64_t length) { Add("Content-Length", std::to_string(length)); }
+void ResponseHead::AddLength(uint64_t length) {
+  // One append for the whole line; the digits are written backwards into its end.
+  char line[48] = "Content-Length: ";
+  char digits[21];
+  size_t d = sizeof digits;
+  do {
+    digits[--d] = static_cast<char>('0' + length % 10);
+    length /= 10;
+  } while (length);
+  size_t n = 16;
+  std::memcpy(line + n, digits + d, sizeof digits - d);
+  n += sizeof digits - d;
+  line[n++] = '\r';
+  line[n++] = '\n';
+  buf_.append(line, n);
+}
 
-std::string ResponseHead::Finish(bool keep_alive, bool http10) {
+std::string ResponseHead::Finish(bool keep_alive, bool http10, std::string_view tail) {
   if (!keep_alive) buf_ += "Connection: close\r\n";
   else if (http10) buf_ += "Connection: keep-alive\r\n";
-  buf_ += "\r\n";
+  if (!tail.empty()) buf_ += tail;
+  buf_.append("\r\n", 2);
   return std::move(buf_);
 }
 
@@ -62,9 +96,7 @@ std::string SimpleResponse(int status, std::string_view date, bool keep_alive, b
   std::string body = std::to_string(status) + " " + ReasonPhrase(status) + "\n";
   head.Add("Content-Type", "text/plain; charset=utf-8");
   head.AddLength(body.size());
-  std::string out = head.Finish(keep_alive, http10);
-  // Finish ended the head; the extra lines belong before its blank line.
-  if (!extra.empty()) out.insert(out.size() - 2, extra);
+  std::string out = head.Finish(keep_alive, http10, extra);
   if (!head_only) out += body;
   return out;
 }

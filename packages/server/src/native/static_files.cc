@@ -250,9 +250,10 @@ void StaticFiles::Serve(const Request& req, const ReplyContext& ctx, FileRef ref
   }
   const bool partial = kind == RangeKind::kSatisfiable;
   // An encoded sibling is described as the file it encodes.
-  const std::string content_type = encoding ? ContentTypeFor(name, options_.mime_types) : file.content_type;
+  std::string encoded_type;
+  const std::string& content_type = encoding ? (encoded_type = ContentTypeFor(name, options_.mime_types)) : file.content_type;
 
-  ResponseHead head(partial ? 206 : 200, ctx.date);
+  ResponseHead head(partial ? 206 : 200, ctx.date, std::move(out->memory));  // a spare buffer, if given
   if (partial && ranges.size() > 1) {
     head.Add("Last-Modified", last_modified);
     head.Add("ETag", etag);

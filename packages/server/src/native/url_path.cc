@@ -1,6 +1,6 @@
 #include "url_path.h"
 
-#include <vector>
+#include <algorithm>
 
 #include "text.h"
 
@@ -45,15 +45,22 @@ int ResolveUrlPath(std::string_view target, UrlPath* out) {
     }
   }
   if (target.empty() || target[0] != '/') return 400;
-  const size_t q = target.find_first_of("?#");
-  out->raw_path = std::string(target.substr(0, q));
-  out->raw_query = q == std::string_view::npos || target[q] == '#' ? std::string() : std::string(target.substr(q));
-  if (const size_t hash = out->raw_query.find('#'); hash != std::string::npos) out->raw_query.resize(hash);
+  size_t q = 0;
+  while (q < target.size() && target[q] != '?' && target[q] != '#') ++q;
+  out->raw_path.assign(target.data(), q);
+  if (q < target.size() && target[q] == '?') {
+    const std::string_view query = target.substr(q);
+    out->raw_query.assign(query.data(), std::min(query.size(), query.find('#')));
+  } else {
+    out->raw_query.clear();
+  }
 
-  std::string decoded;
-  decoded.reserve(out->raw_path.size());
   const std::string& raw = out->raw_path;
-  for (size_t i = 0; i < raw.size(); ++i) {
+  // Nothing to decode (the usual path): no copy, no per-byte rebuild.
+  const bool plain = std::none_of(raw.begin(), raw.end(), [](char c) { return c == '%' || c == '\\'; });
+  std::string decoded;
+  if (!plain) decoded.reserve(raw.size());
+  for (size_t i = 0; !plain && i < raw.size(); ++i) {
     char c = raw[i];
     if (c == '%') {
       if (i + 2 >= raw.size()) return 400;
@@ -66,10 +73,13 @@ int ResolveUrlPath(std::string_view target, UrlPath* out) {
     if (c == '\\') return 400;  // a separator elsewhere; never a file name here
     decoded += c;
   }
-  if (!ValidUtf8(decoded)) return 400;
+  const std::string_view path = plain ? std::string_view(raw) : std::string_view(decoded);
+  if (!ValidUtf8(path)) return 400;
 
-  std::vector<std::string_view> segments;
-  std::string_view rest(decoded);
+  // Segments are appended to `relative` as they come; ".." cuts the last one off again.
+  std::string& rel = out->relative;
+  rel.clear();
+  std::string_view rest(path);
   bool dir = true;
   while (!rest.empty()) {
     const size_t slash = rest.find('/');
@@ -81,21 +91,18 @@ int ResolveUrlPath(std::string_view target, UrlPath* out) {
       continue;
     }
     if (seg == "..") {
-      if (segments.empty()) return 400;
-      segments.pop_back();
+      if (rel.empty()) return 400;
+      const size_t last = rel.rfind('/');
+      rel.resize(last == std::string::npos ? 0 : last);
       dir = true;
       continue;
     }
-    segments.push_back(seg);
+    if (!rel.empty()) rel += '/';
+    rel += seg;
   }
   out->trailing_slash = dir;
-  out->relative.clear();
-  out->has_dot_segment = false;
-  for (std::string_view seg : segments) {
-    if (!out->relative.empty()) out->relative += '/';
-    out->relative += seg;
-    out->has_dot_segment |= seg[0] == '.';
-  }
+  // Only the segments that remain count: "a/.x/../b" names no dotfile.
+  out->has_dot_segment = !rel.empty() && (rel[0] == '.' || rel.find("/.") != std::string::npos);
   return 0;
 }
 
