@@ -183,13 +183,14 @@ test('clients gone while their listing is built, and a stop meanwhile, end clean
   assert.equal(hrefs(ok.text).length, 11);
 
   // Listings in flight when the engine stops without a grace period: each client gets the
-  // whole listing or a closed connection, and stop() returns.
+  // whole listing or a closed connection, and stop() returns. A client whose request was not
+  // read yet (or not even accepted) when the engine stopped is reset rather than closed.
   const clients = [];
   for (let i = 0; i < 6; i++) clients.push(raw(port, 'GET /many/ HTTP/1.1\r\nHost: t\r\n\r\n', { keepOpen: true, timeout: 10000 }));
   await delay(5);
   await engine.stop({ grace: 0 });
-  for (const { buf, closed } of await Promise.all(clients)) {
-    assert.ok(closed, 'the server closed the connection');
+  for (const { buf, closed, reset } of await Promise.all(clients)) {
+    assert.ok(closed || reset, 'the server ended the connection (not the client timing out)');
     const [res] = parseResponses(buf);
     if (res && res.body.length === Number(res.headers['content-length'])) assert.match(res.text, /Only the first 10000/);
   }

@@ -52,6 +52,7 @@ export function raw(port, data, { timeout = 3000, keepOpen = false } = {}) {
     const sock = net.connect(port, '127.0.0.1');
     const chunks = [];
     let closed = false;
+    let reset = false;
     const timer = setTimeout(() => sock.destroy(), timeout);
     sock.on('connect', () => {
       for (const part of Array.isArray(data) ? data : [data]) sock.write(part);
@@ -63,11 +64,12 @@ export function raw(port, data, { timeout = 3000, keepOpen = false } = {}) {
     });
     sock.on('error', (err) => {
       if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') reject(err);
+      reset = true;
     });
     sock.on('close', () => {
       clearTimeout(timer);
       const buf = Buffer.concat(chunks);
-      resolve({ buf, text: buf.toString('latin1'), closed });
+      resolve({ buf, text: buf.toString('latin1'), closed, reset });
     });
   });
 }
