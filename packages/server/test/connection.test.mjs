@@ -2,6 +2,7 @@
 // Timeouts are configured short; tests wait for what the server does, never measure it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { makeSite, startServer, raw, parseResponses, Client, req, BIG } from '../testing/helpers.mjs';
 
 let site;
@@ -206,4 +207,22 @@ test('maxConnections: a client past the limit waits in the backlog, then is serv
     assert.equal(c.responses()[0].status, 200);
     b.close();
     c.close();
+  }));
+
+test('a short first packet is kept while another connection gives its input buffer back', () =>
+  withServer({ threads: 1 }, async (port) => {
+    const sock = net.connect(port, '127.0.0.1');
+    const chunks = [];
+    sock.on('data', (d) => chunks.push(d));
+    const closed = new Promise((resolve) => sock.on('close', resolve));
+    await new Promise((resolve) => sock.on('connect', resolve));
+    sock.write('GET /digits'); // shorter than a string's inline buffer: no spare taken yet
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Another connection's request ends and its input buffer becomes the thread's spare.
+    assert.match((await raw(port, req('/index.html', 'Connection: close\r\n'))).text, /^HTTP\/1\.1 200/);
+    sock.end('.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+    await closed;
+    const text = Buffer.concat(chunks).toString('latin1');
+    assert.match(text, /^HTTP\/1\.1 200/);
+    assert.ok(text.endsWith('0123456789'));
   }));

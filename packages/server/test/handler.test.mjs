@@ -1,6 +1,7 @@
 // The JS handler: requests static files do not take, answered in order with the rest.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { createEngine } from '../dist/index.js';
 import { makeSite, raw, parseResponses, Client, req, get } from '../testing/helpers.mjs';
 
@@ -173,4 +174,38 @@ test('string bodies and header values are sent as UTF-8, each on its own', () =>
       }
     },
   );
+});
+
+test('string bodies that together pass V8\'s longest string, answered in one tick, both arrive', { timeout: 120000 }, async () => {
+  // Each under the limit (2^29 - 24 characters), the two together over it.
+  const big = 'x'.repeat(270_000_000);
+  const waiting = [];
+  const engine = createEngine({
+    threads: 1,
+    // Both answers are given in the same tick, so they leave JS in one flush.
+    handler: () => new Promise((resolve) => {
+      waiting.push(resolve);
+      if (waiting.length === 2) for (const answer of waiting) answer({ body: big });
+    }),
+  });
+  const port = await engine.start();
+  const fetchCounting = () => new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => sock.write(req('/', 'Connection: close\r\n')));
+    let received = 0;
+    let head = '';
+    sock.on('data', (d) => {
+      if (head.length < 100) head += d.subarray(0, 100).toString('latin1');
+      received += d.length;
+    });
+    sock.on('close', () => resolve({ head, received }));
+    sock.on('error', reject);
+  });
+  try {
+    for (const { head, received } of await Promise.all([fetchCounting(), fetchCounting()])) {
+      assert.match(head, /^HTTP\/1\.1 200/);
+      assert.ok(received > big.length, `received ${received} bytes`);
+    }
+  } finally {
+    await engine.stop({ grace: 0 });
+  }
 });

@@ -28,6 +28,9 @@ export const enum Cmd {
   Stride = 6,
 }
 
+/** Strings longer than this (UTF-16 units) are not joined into a flush's one text. */
+const JOIN_MAX = 64 * 1024;
+
 /**
  * Commands for one I/O thread, sent in one respond() call per flush. Strings (heads, bodies)
  * are joined into one `text` that crosses in one conversion, not one per item; item -2 - k is
@@ -62,7 +65,9 @@ export class CommandBuffer {
 
   /** Index of `value` in this flush's items (a string: -2 - its span's index). */
   item(value: string | Uint8Array): number {
-    if (typeof value !== 'string') return this.items.push(value) - 1;
+    // A long string crosses on its own: joined with others it could pass V8's string length
+    // limit, and a join's one conversion only pays for short strings.
+    if (typeof value !== 'string' || value.length > JOIN_MAX) return this.items.push(value) - 1;
     const at = this.spanCount * 2;
     if (at + 2 > this.spans.length) {
       const bigger = new Float64Array(this.spans.length * 2);

@@ -432,6 +432,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     auto item = [&](double index, Span* out) {
       if (index <= -2 && -2 - index < static_cast<double>(n_spans)) {
         const size_t k = static_cast<size_t>(-2 - index);
+        if (!(spans[2 * k] >= 0 && spans[2 * k] <= spans[2 * k + 1])) return;  // not a span JS writes
         const size_t before = store->size();
         out->at = text.Piece(spans[2 * k], spans[2 * k + 1], store.get());
         out->size = store->size() > before ? store->size() - before : static_cast<size_t>(spans[2 * k + 1] - spans[2 * k]);

@@ -17,7 +17,8 @@ void ConnSpares::GiveRequest(std::unique_ptr<Request> req) {
 
 // Moves, not swaps: cheaper for strings, and these are on every request's path.
 void ConnSpares::TakeString(std::string* s) {
-  if (s->capacity() > 15 || strings.empty()) return;  // 15: std::string's inline capacity
+  // Only an empty string: a short one holds bytes (a partial request) in its inline buffer.
+  if (!s->empty() || s->capacity() > 15 || strings.empty()) return;  // 15: the inline capacity
   *s = std::move(strings.back());
   strings.pop_back();
 }

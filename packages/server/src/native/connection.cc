@@ -760,6 +760,7 @@ void Connection::PopFront(IoContext& ctx) {
   Segment& done = out_[out_head_];
   done.file.reset();
   done.shared.reset();
+  done.listing.reset();
   ctx.spares->GiveString(&done.data);
   if (++out_head_ < out_.size()) return;
   ctx.spares->GiveOut(&out_);

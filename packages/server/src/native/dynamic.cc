@@ -1,5 +1,6 @@
 #include "dynamic.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "http_parser.h"
@@ -67,9 +68,11 @@ std::unique_ptr<DynamicBatch> HookOutbox::Take(int thread) {
   out->thread = thread;
   batch_ = DynamicBatch();
   // The next batch is likely the size of this one: one allocation each, not a doubling chain.
-  batch_.meta.reserve(out->meta.size());
-  batch_.data.reserve(out->data.size());
-  batch_.requests.reserve(out->requests.size());
+  // Capped, so one burst of large bodies does not stay reserved on an idle thread.
+  constexpr size_t kMaxMeta = 16384, kMaxData = 256 * 1024, kMaxRequests = 1024;
+  batch_.meta.reserve(std::min(out->meta.size(), kMaxMeta));
+  batch_.data.reserve(std::min(out->data.size(), kMaxData));
+  batch_.requests.reserve(std::min(out->requests.size(), kMaxRequests));
   return out;
 }
 
