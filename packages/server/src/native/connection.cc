@@ -87,7 +87,10 @@ bool Connection::OnWritable(IoContext& ctx) {
 }
 
 bool Connection::OnTick(IoContext& ctx) {
-  if (aio_job_ != 0) {
+  // A listing being built sends nothing yet: no send timeout runs while a worker reads the
+  // directory (it may wait behind other jobs); it starts when the reply is queued.
+  const bool sending_file = aio_job_ != 0 && !out_[out_head_].listing;
+  if (sending_file) {
     // The pool sends and the I/O thread cannot see it: what the peer acknowledged is progress.
     Segment& file = out_[out_head_];
     uint64_t acked = 0;
@@ -97,7 +100,7 @@ bool Connection::OnTick(IoContext& ctx) {
     }
   }
   // Closing also cancels a file job.
-  if ((Sendable() || aio_job_ != 0) && ctx.now - last_progress_ >= ctx.options.send_timeout_ms) return false;
+  if ((Sendable() || sending_file) && ctx.now - last_progress_ >= ctx.options.send_timeout_ms) return false;
   if (ctx.now < deadline_ && !(ctx.draining && phase_ == Phase::kIdle)) return true;
   switch (phase_) {
     case Phase::kLinger: return false;
@@ -697,6 +700,9 @@ bool Connection::StartListing(Segment& seg, IoContext& ctx) {
 }
 
 bool Connection::OnListingBuilt(IoContext& ctx) {
+  last_progress_ = ctx.now;
+  // As after a file body: a keep-alive client's idle wait starts once its answer can go out.
+  if (phase_ == Phase::kIdle) deadline_ = ctx.now + ctx.options.idle_timeout_ms;
   std::shared_ptr<ListingJob> job = std::move(out_[out_head_].listing);
   // Its reply takes its place: anything queued behind it stays behind.
   std::vector<Segment> behind(std::make_move_iterator(out_.begin() + static_cast<ptrdiff_t>(out_head_) + 1),

@@ -13,6 +13,13 @@
 namespace kserver {
 using kevent::UniqueFd;
 
+int64_t Ns(const timespec& ts) { return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec; }
+
+bool SameFile(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_mode == b.st_mode && a.st_size == b.st_size &&
+         Ns(a.st_mtim) == Ns(b.st_mtim) && Ns(a.st_ctim) == Ns(b.st_ctim);
+}
+
 namespace {
 
 std::string MakeEtag(const struct stat& st) {
@@ -37,11 +44,19 @@ Unheld ReadAll(int fd, size_t size, int flags, std::string* out) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return Unheld::kCold;
-    // EINVAL: a kernel before 4.14 (no RWF_NOWAIT at all).
-    if (n < 0 && (errno == EOPNOTSUPP || errno == EINVAL) && flags) return Unheld::kCannotTell;
+    // EINVAL: a kernel before 4.14 (no RWF_NOWAIT at all); ENOSYS: no preadv2 (some sandboxes).
+    if (n < 0 && (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS) && flags) return Unheld::kCannotTell;
     return Unheld::kFailed;  // 0: it shrank; EIO and the like
   }
   return Unheld::kNo;
+}
+
+// A later read (the entry's stat was taken earlier): the bytes must be the ones `file` describes.
+Unheld ReadUnchanged(const FileInfo& file, int flags, std::string* out) {
+  const Unheld why = ReadAll(file.fd.get(), static_cast<size_t>(file.st.st_size), flags, out);
+  struct stat now {};
+  if (why == Unheld::kNo && (fstat(file.fd.get(), &now) != 0 || !SameFile(now, file.st))) return Unheld::kFailed;
+  return why;
 }
 
 }  // namespace
@@ -77,13 +92,13 @@ int LoadFile(const StaticFiles& files, const std::string& relative, size_t keep_
 
 FileRef LoadCachedBytes(const FileInfo& file, Unheld* why) {
   auto bytes = std::make_shared<std::string>();
-  *why = ReadAll(file.fd.get(), static_cast<size_t>(file.st.st_size), RWF_NOWAIT, bytes.get());
+  *why = ReadUnchanged(file, RWF_NOWAIT, bytes.get());
   return *why == Unheld::kNo ? WithBytes(file, std::move(bytes)) : nullptr;
 }
 
 std::shared_ptr<const std::string> ReadWhole(const FileInfo& file) {
   auto bytes = std::make_shared<std::string>();
-  if (ReadAll(file.fd.get(), static_cast<size_t>(file.st.st_size), 0, bytes.get()) != Unheld::kNo) return nullptr;
+  if (ReadUnchanged(file, 0, bytes.get()) != Unheld::kNo) return nullptr;
   return bytes;
 }
 

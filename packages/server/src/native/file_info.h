@@ -51,12 +51,17 @@ using FileRef = std::shared_ptr<const FileInfo>;
 // `err` on failure); returns its `err`.
 int LoadFile(const StaticFiles& files, const std::string& relative, size_t keep_bytes_max, FileRef* out);
 
+int64_t Ns(const timespec& ts);
+// Same inode, type, size, mtime and ctime: the bytes read match what `b` described.
+bool SameFile(const struct stat& a, const struct stat& b);
+
 // The whole of a small fd-based `file`, read only if every page is in the page cache
 // (preadv2 RWF_NOWAIT): an I/O thread must never wait for the disk. A copy of `file` holding
-// the bytes and no fd, or null with `*why` saying why not.
+// the bytes and no fd, or null with `*why` saying why not. Bytes read after the file changed
+// (its fd's stat no longer matches `file.st`) are not returned: kFailed.
 FileRef LoadCachedBytes(const FileInfo& file, Unheld* why);
 // All of `file`'s bytes with plain reads, which may wait: for a worker thread only. Null if
-// the read failed or the file shrank.
+// the read failed or the file changed since `file.st`.
 std::shared_ptr<const std::string> ReadWhole(const FileInfo& file);
 // A copy of `file` holding `bytes` and no fd.
 FileRef WithBytes(const FileInfo& file, std::shared_ptr<const std::string> bytes);

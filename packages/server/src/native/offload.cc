@@ -31,7 +31,8 @@ void Offload::WorkerLoop() {
     queued_.pop_front();
     running_.push_back(item.job.get());
     lock.unlock();
-    item.job->Run();
+    // Cancelled while queued (its client went away): nobody wants the work.
+    if (!item.job->cancelled.load(std::memory_order_relaxed)) item.job->Run();
     if (!item.job->cancelled.load(std::memory_order_relaxed)) {
       kevent::Ukevent done;
       done.type = kevent::KEVENT_AIO;
