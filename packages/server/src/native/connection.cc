@@ -711,8 +711,7 @@ bool Connection::OnListingBuilt(IoContext& ctx) {
   PopFront(ctx);
   EnqueueLogged(job->reply, &job->req, ctx);
   for (Segment& s : behind) out_.push_back(std::move(s));
-  has_file_ = std::any_of(out_.begin() + static_cast<ptrdiff_t>(out_head_), out_.end(),
-                          [](const Segment& s) { return s.file.valid() || s.listing; });
+  RecountJobs();
   return Process(ctx);
 }
 
@@ -738,8 +737,7 @@ bool Connection::OnFileSent(const kevent::Ukevent& done, IoContext& ctx) {
     corked_ = false;
   }
   PopFront(ctx);
-  has_file_ = std::any_of(out_.begin() + static_cast<ptrdiff_t>(out_head_), out_.end(),
-                          [](const Segment& s) { return s.file.valid() || s.listing; });
+  RecountJobs();
   return Process(ctx);
 }
 
@@ -759,6 +757,11 @@ void Connection::PopSent(IoContext& ctx) {
     must_linger_ = true;
   }
   PopFront(ctx);
+}
+
+void Connection::RecountJobs() {
+  has_file_ = std::any_of(out_.begin() + static_cast<ptrdiff_t>(out_head_), out_.end(),
+                          [](const Segment& s) { return s.file.valid() || s.listing; });
 }
 
 void Connection::PopFront(IoContext& ctx) {

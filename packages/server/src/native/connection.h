@@ -163,6 +163,8 @@ class Connection {
   void ReportSent(IoContext& ctx);
   void CompactInput(IoContext& ctx);
   bool OutEmpty() const { return out_head_ == out_.size(); }
+  // has_file_ from what is still queued, after a job ended.
+  void RecountJobs();
   void PopFront(IoContext& ctx);
 
   static constexpr size_t kBacklogBytes = 64 * 1024;
@@ -191,7 +193,7 @@ class Connection {
   uint32_t requests_ = 0;
   uint32_t awaiting_js_ = 0;
   Phase phase_ = Phase::kIdle;
-  bool has_file_ = false;
+  bool has_file_ = false;  // a file or listing job is queued: what follows waits
   bool close_after_flush_ = false;
   bool must_linger_ = false;
   bool peer_closed_ = false;
