@@ -406,17 +406,17 @@ bool CheckedLines(std::string_view block, std::string* copy, std::string_view* k
 }
 }  // namespace
 
-bool Connection::OnHook(HookCommand& cmd, IoContext& ctx) {
+void Connection::TakeHook(HookCommand& cmd, IoContext& ctx) {
   if (cmd.type == kCmdRead) {
     if (hook_ && cmd.rid == hook_->stream_rid)
       hook_->body_unread -= std::min<uint64_t>(hook_->body_unread, static_cast<uint64_t>(cmd.length));
-    return Process(ctx);
+    return;
   }
   Segment* seg = FindJs(cmd.rid);
   if (!seg) {
     // Answered, cut or abandoned already. Bytes still count as taken, so JS never stalls.
     if (cmd.type == kCmdData && !cmd.body.empty()) ctx.outbox->Ack(id_, cmd.rid, cmd.body.size());
-    return true;
+    return;
   }
   switch (cmd.type) {
     case kCmdAnswer:
@@ -442,7 +442,6 @@ bool Connection::OnHook(HookCommand& cmd, IoContext& ctx) {
       break;
     default: break;
   }
-  return Process(ctx);
 }
 
 void Connection::Answer(Segment& seg, HookCommand& cmd, IoContext& ctx) {

@@ -52,8 +52,12 @@ class Connection {
   bool OnReadable(IoContext& ctx);
   bool OnWritable(IoContext& ctx);
   bool OnTick(IoContext& ctx);
-  // A command from the JS handler for one of this connection's requests.
-  bool OnHook(HookCommand& cmd, IoContext& ctx);
+  // A command from the JS handler for one of this connection's requests. It only takes the
+  // command in: the caller runs Process once after the batch's last command for this
+  // connection, so answers to pipelined requests leave in one send.
+  void TakeHook(HookCommand& cmd, IoContext& ctx);
+  // After the batch: answers what the commands unblocked and sends; false: close it now.
+  bool EndHookBatch(IoContext& ctx) { return Process(ctx); }
   // The connection is closing: JS hears of every request it still answers or reads.
   void Abandon(HookOutbox* outbox);
   // The KEVENT_AIO completion of this connection's file job (aio pool) or listing (Offload).
@@ -68,6 +72,7 @@ class Connection {
   uint64_t id() const { return id_; }
   uint64_t aio_job() const { return aio_job_; }  // 0: none in flight
   uint32_t registered = 0;  // bits the queue watches now
+  bool hook_batched = false;  // took a command in the hook batch being run
 
  private:
   enum class Phase : uint8_t { kIdle, kHead, kBody, kLinger };

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "http_date.h"
 #include "ukevent.h"
@@ -127,14 +128,27 @@ void IoThread::DrainInbox() {
     std::lock_guard<std::mutex> lock(inbox_mu_);
     batch.swap(inbox_);
   }
-  for (HookCommand& c : batch) RunCommand(c);
+  RunCommands(batch);
 }
 
-void IoThread::RunCommand(HookCommand& cmd) {
-  auto it = conns_.find(cmd.conn);
-  if (it == conns_.end()) return;  // the client went away meanwhile; JS was told
-  Connection* conn = it->second.get();
-  if (!conn->OnHook(cmd, ctx_) || !Sync(conn)) Close(cmd.conn);
+void IoThread::RunCommands(std::vector<HookCommand>& batch) {
+  // One connection's pipelined requests are often answered in one batch: take every command
+  // in first, then process (and send) once per connection.
+  hook_batched_.clear();
+  for (HookCommand& c : batch) {
+    auto it = conns_.find(c.conn);
+    if (it == conns_.end()) continue;  // the client went away meanwhile; JS was told
+    Connection* conn = it->second.get();
+    conn->TakeHook(c, ctx_);
+    if (!conn->hook_batched) hook_batched_.push_back(conn);
+    conn->hook_batched = true;
+  }
+  // Nothing closes a connection between the two loops, so the pointers are still good.
+  for (Connection* conn : hook_batched_) {
+    conn->hook_batched = false;
+    if (!conn->EndHookBatch(ctx_) || !Sync(conn)) Close(conn->id());
+  }
+  hook_batched_.clear();
 }
 
 void IoThread::FlushOutbox(bool force) {
@@ -151,15 +165,15 @@ void IoThread::FlushOutbox(bool force) {
   if (dispatcher_ && *dispatcher_ && (*dispatcher_)(batch)) return;
   flow_->in_flight.store(false);
   // No JS to take them (the handler is being torn down): 503 in their places.
-  for (const auto& [conn, rid] : batch->requests) {
-    HookCommand c;
+  std::vector<HookCommand> unavailable(batch->requests.size());
+  for (size_t i = 0; i < unavailable.size(); ++i) {
+    HookCommand& c = unavailable[i];
     c.type = kCmdAnswer;
-    c.conn = conn;
-    c.rid = rid;
+    std::tie(c.conn, c.rid) = batch->requests[i];
     c.status = 503;
     c.body = "503 Service Unavailable\n";
-    RunCommand(c);
   }
+  RunCommands(unavailable);
 }
 
 void IoThread::Join() {

@@ -69,7 +69,7 @@ class IoThread {
   void Close(uint64_t id);
   void RefreshClock();
   void DrainInbox();
-  void RunCommand(HookCommand& cmd);
+  void RunCommands(std::vector<HookCommand>& batch);
   // `force`: send even while JS still works on the last batch (the thread is ending).
   void FlushOutbox(bool force = false);
 
@@ -92,6 +92,7 @@ class IoThread {
   std::unique_ptr<AccessLog> access_log_;  // null when the log is off
   std::mutex inbox_mu_;
   std::vector<HookCommand> inbox_;  // guarded by inbox_mu_
+  std::vector<Connection*> hook_batched_;  // DrainInbox's, kept for its capacity
   uint64_t next_id_ = 1;
   bool listening_ = false;
   bool nodelay_inherited_ = false;
