@@ -3,11 +3,12 @@
 // started by a plain command line, add an entry to commands.ts.
 import { externalContenders } from './external.js';
 import { nodeHttpHello, nodeHttpStatic } from './node-http.js';
-import { nginx } from './nginx.js';
+import { nginx, nginxHello } from './nginx.js';
+import { helloFloor } from './hello-floor.js';
 import { lighttpd } from './lighttpd.js';
 import type { Contender } from './types.js';
 
-export const CONTENDERS: Contender[] = [...externalContenders, nodeHttpStatic, nodeHttpHello, nginx, lighttpd];
+export const CONTENDERS: Contender[] = [...externalContenders, nodeHttpStatic, nodeHttpHello, nginx, lighttpd, nginxHello, helloFloor];
 
 /** The contenders the ratios are taken against, per route. */
 export const BASELINES = { node: { static: 'node-http-static', hello: 'node-http-hello' }, nginx: 'nginx', lighttpd: 'lighttpd' } as const;

@@ -5,9 +5,11 @@ import path from 'node:path';
 import { startWithConfig } from './process-server.js';
 import { which } from './which.js';
 import { KEEPALIVE_REQUESTS, KEEPALIVE_IDLE_SEC } from './fair.js';
-import type { Contender, StartOptions } from './types.js';
+import { HELLO_BODY, HELLO_PATH } from '../docroot.js';
+import type { Contender, Route, StartOptions } from './types.js';
 
-export function nginxConfig(o: StartOptions): string {
+/** `locations`: extra location blocks for the server (nginx-hello's `return`). */
+export function nginxConfig(o: StartOptions, locations = ''): string {
   const tmp = (n: string) => path.join(o.workDir, n);
   const mime = existsSync('/etc/nginx/mime.types')
     ? 'include /etc/nginx/mime.types;'
@@ -42,20 +44,34 @@ http {
   server {
     listen 127.0.0.1:${o.port} backlog=${o.backlog};
     root ${o.root};
-    index index.html;
+    index index.html;${locations}
   }
 }
 `;
 }
 
-export const nginx: Contender = {
-  name: 'nginx',
-  description: 'nginx (Debian) with a generated config: sendfile, access log off, open_file_cache',
-  route: 'static',
-  unavailable: () => (which('nginx') ? null : 'not installed (scripts/install-bench-deps.sh installs it)'),
-  start: (o) =>
-    startWithConfig(o, 'nginx.conf', nginxConfig(o), (conf) => ({
-      cmd: which('nginx')!,
-      args: ['-c', conf, '-p', o.workDir, '-e', path.join(o.workDir, 'error.log')],
-    })),
-};
+function nginxContender(name: string, description: string, route: Route, locations = ''): Contender {
+  return {
+    name,
+    description,
+    route,
+    unavailable: () => (which('nginx') ? null : 'not installed (scripts/install-bench-deps.sh installs it)'),
+    start: (o) =>
+      startWithConfig(o, 'nginx.conf', nginxConfig(o, locations), (conf) => ({
+        cmd: which('nginx')!,
+        args: ['-c', conf, '-p', o.workDir, '-e', path.join(o.workDir, 'error.log')],
+      })),
+  };
+}
+
+export const nginx = nginxContender(
+  'nginx', 'nginx (Debian) with a generated config: sendfile, access log off, open_file_cache', 'static');
+
+// The hello route's reference from a fast C server: a reply built from the config, no script.
+export const nginxHello = nginxContender(
+  'nginx-hello', `nginx (Debian) answering "${HELLO_BODY}" from its config (return 200)`, 'hello',
+  `
+    location = ${HELLO_PATH} {
+      default_type text/plain;
+      return 200 "${HELLO_BODY}";
+    }`);
