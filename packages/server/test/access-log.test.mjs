@@ -162,8 +162,8 @@ test('a streamed JS hook response is logged once it ends, with the body bytes JS
     const c = new Client(s.port);
     await c.ready;
     c.send(req('/stream'));
-    // The whole chunked body, not just the head: a client gone before the stream's end is a
-    // race with JS, and its entry may never come.
+    // The whole chunked body, not just the head: a client gone before the stream's end is
+    // logged with what JS had streamed by then (next tests).
     await c.wait(() => c.buf.includes('\r\n0\r\n\r\n'), 5000, 'the last chunk');
     c.close();
     const [entry] = await s.until(1);
@@ -171,6 +171,77 @@ test('a streamed JS hook response is logged once it ends, with the body bytes JS
   } finally {
     await s.engine.stop();
   }
+});
+
+// Resolves with the request once the handler has it; the handler answers only when its client
+// is gone (the answer then goes nowhere), so nothing is left waiting after the test.
+function handlerUntilGone(answer) {
+  let seen;
+  const called = new Promise((resolve) => (seen = resolve));
+  const handler = (r) => {
+    seen(r);
+    return new Promise((resolve) => r.signal.addEventListener('abort', () => resolve(answer)));
+  };
+  return { handler, called };
+}
+
+test('a client gone before the JS hook answers is logged with 499, as nginx does', async () => {
+  const { handler, called } = handlerUntilGone({ body: 'too late' });
+  const s = await logged({ handler });
+  try {
+    const c = new Client(s.port);
+    await c.ready;
+    c.send(req('/api/slow', 'User-Agent: leaver\r\n'));
+    await called;
+    c.sock.resetAndDestroy(); // a FIN alone may be a client waiting half-closed
+    const [entry] = await s.until(1);
+    assert.deepEqual([entry.method, entry.url, entry.status, entry.bytes, entry.userAgent], ['GET', '/api/slow', 499, 0, 'leaver']);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(s.entries().length, 1, 'one entry, not another when the late answer comes');
+  } finally {
+    await s.engine.stop();
+  }
+});
+
+test('a client gone in the middle of a streamed JS answer: its status and the bytes JS streamed', async () => {
+  let gone;
+  const left = new Promise((resolve) => (gone = resolve));
+  const s = await logged({
+    handler: (r) => {
+      r.signal.addEventListener('abort', gone);
+      return {
+        status: 202,
+        body: (async function* () {
+          yield 'first,';
+          await left;
+        })(),
+      };
+    },
+  });
+  try {
+    const c = new Client(s.port);
+    await c.ready;
+    c.send(req('/stream'));
+    await c.wait(() => c.buf.includes('first,'), 5000, 'the first chunk');
+    c.sock.resetAndDestroy();
+    const [entry] = await s.until(1);
+    assert.deepEqual([entry.url, entry.status, entry.bytes], ['/stream', 202, Buffer.byteLength('first,')]);
+  } finally {
+    await s.engine.stop();
+  }
+});
+
+test('requests the JS hook still owes when the grace period of stop() ends are logged with 499', async () => {
+  const { handler, called } = handlerUntilGone({ body: 'too late' });
+  const s = await logged({ handler });
+  const c = new Client(s.port);
+  await c.ready;
+  c.send(req('/api/owed'));
+  await called;
+  await s.engine.stop({ grace: 50 });
+  const [entry] = await s.until(1);
+  assert.deepEqual([entry.url, entry.status], ['/api/owed', 499]);
+  c.close();
 });
 
 test('pipelined requests on one keep-alive connection: one entry each, in order', async () => {

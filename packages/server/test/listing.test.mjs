@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createEngine } from '../dist/index.js';
-import { get, raw, parseResponses, useSiteServer, startServer } from '../testing/helpers.mjs';
+import { get, raw, parseResponses, useSiteServer, startServer, Client } from '../testing/helpers.mjs';
 
 const NAMES = ['a&b.txt', '<b onmouseover=alert(1)>.html', `q"uote's.txt`, 'sp ace.txt', 'per%cent.txt', 'javascript:x.txt', 'é.txt'];
 const env = useSiteServer({ listing: true, headerRules: [{ match: '/list/', headers: { 'X-Listing': '1' } }] });
@@ -166,6 +166,28 @@ test('a listing request is logged once, with its status and body size', async ()
   } finally {
     await engine.stop();
   }
+});
+
+test('a listing cut by a stop is still logged: 499 when it was not answered', async () => {
+  const entries = [];
+  const engine = createEngine({ root: env.site.root, threads: 1, listing: true, accessLog: (batch) => entries.push(...batch) });
+  const port = await engine.start();
+  const c = new Client(port);
+  await c.ready;
+  // The first answer shows the engine reads this connection; the second request is read as
+  // promptly, and its listing (10005 entries) takes a worker far longer than the wait below.
+  c.send('GET /list/ HTTP/1.1\r\nHost: t\r\n\r\n');
+  await c.until(1);
+  c.send('GET /many/ HTTP/1.1\r\nHost: t\r\n\r\n');
+  await delay(20);
+  await engine.stop({ grace: 0 });
+  await c.untilClosed();
+  // Entries reach JS a loop turn after the responses: wait for them, bounded.
+  for (let i = 0; i < 200 && entries.length < 2; i++) await delay(10);
+  assert.deepEqual(entries.map((e) => e.url), ['/list/', '/many/']);
+  const [, many] = entries;
+  const answered = c.responses().length === 2 && c.responses()[1].body.length === Number(c.responses()[1].headers['content-length']);
+  assert.deepEqual([many.status, many.bytes > 0], answered ? [200, true] : [499, false]);
 });
 
 test('clients gone while their listing is built, and a stop meanwhile, end cleanly', async () => {

@@ -33,6 +33,7 @@ export interface AccessLogEntry {
   method: string;
   url: string;
   httpVersion: '1.0' | '1.1';
+  /** 499 (as nginx): the connection closed before the answer was ready. */
   status: number;
   /** Body bytes of the response (Content-Length, or the range sent). */
   bytes: number;

@@ -129,6 +129,12 @@ void AccessLog::Answered(uint64_t conn, uint64_t seq, int status, uint64_t body_
   Push(std::move(r));
 }
 
+void AccessLog::Gone(uint64_t conn, const Request& req) {
+  AccessRecord r = Start(conn, &req);
+  r.status = kClientGone;
+  Push(std::move(r));
+}
+
 void AccessLog::Push(AccessRecord record) {
   record.time_ms = RealtimeMs();
   pending_.push_back(std::move(record));

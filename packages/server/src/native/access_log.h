@@ -66,6 +66,10 @@ class AccessLog {
   // A request handed to the JS hook: its fields are kept until the answer comes.
   void Hold(uint64_t conn, uint64_t seq, const Request& req);
   void Answered(uint64_t conn, uint64_t seq, int status, uint64_t body_bytes);
+  // A request (a listing being built or queued) whose connection closed before its answer.
+  void Gone(uint64_t conn, const Request& req);
+  // nginx's status for a request whose client went away before it was answered.
+  static constexpr int kClientGone = 499;
   // Sends what was collected; called once per loop turn.
   void Flush();
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }

@@ -344,13 +344,16 @@ void Connection::FailStream(int status, IoContext& ctx) {
   must_linger_ = true;
 }
 
-void Connection::Abandon(HookOutbox* outbox) {
+void Connection::Abandon(HookOutbox* outbox, AccessLog* log) {
   // A listing being built for this connection: nobody will read it.
   if (!OutEmpty() && out_[out_head_].listing) out_[out_head_].listing->cancelled = true;
   bool body_told = false;
   for (size_t i = out_head_; i < out_.size(); ++i) {
     const Segment& s = out_[i];
+    if (s.listing && log) log->Gone(id_, s.listing->req);
     if (!s.pending && !s.js_stream) continue;
+    // A stream's head is out: its entry says what JS had streamed, as for one that ended.
+    if (log) log->Answered(id_, s.seq, s.pending ? AccessLog::kClientGone : s.js_status, s.pending ? 0 : s.js_body_bytes);
     outbox->Mark(kHookAbort, id_, s.seq);
     body_told |= hook_ && s.seq == hook_->stream_rid;
   }

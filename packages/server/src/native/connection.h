@@ -58,8 +58,9 @@ class Connection {
   void TakeHook(HookCommand& cmd, IoContext& ctx);
   // After the batch: answers what the commands unblocked and sends; false: close it now.
   bool EndHookBatch(IoContext& ctx) { return Process(ctx); }
-  // The connection is closing: JS hears of every request it still answers or reads.
-  void Abandon(HookOutbox* outbox);
+  // The connection is closing: JS hears of every request it still answers or reads, and the
+  // access log (when on) gets an entry for each request left unanswered.
+  void Abandon(HookOutbox* outbox, AccessLog* log);
   // The KEVENT_AIO completion of this connection's file job (aio pool) or listing (Offload).
   bool OnFileSent(const kevent::Ukevent& done, IoContext& ctx);
 

@@ -262,6 +262,7 @@ void IoThread::Run() {
   // Past the grace period: whatever is still open is cut.
   while (!conns_.empty()) Close(conns_.begin()->first);
   FlushOutbox(true);  // JS hears of the requests it can no longer answer
+  if (access_log_) access_log_->Flush();  // and the log of them
   queue_->Close();
 }
 
@@ -386,7 +387,7 @@ void IoThread::Close(uint64_t id) {
     FilePool().Cancel(job);
     aio_jobs_.erase(job);
   }
-  it->second->Abandon(&outbox_);
+  it->second->Abandon(&outbox_, access_log_.get());
   conns_.erase(it);
   if (access_log_) access_log_->Forget(id);
   shared_.connections.fetch_sub(1, std::memory_order_relaxed);
