@@ -71,6 +71,79 @@ test('pipelined static and async dynamic requests are answered in request order'
     },
   ));
 
+test('pipelined requests reach the handler together; answers given in reverse still go out in order', () => {
+  const held = [];
+  return withEngine(
+    {
+      threads: 1,
+      handler: (r) => new Promise((resolve) => {
+        held.push(() => resolve({ body: r.url }));
+        // All five are with JS at once: answer them last first.
+        if (held.length === 5) for (const answer of held.reverse()) answer();
+      }),
+    },
+    async (port) => {
+      const targets = ['/a', '/b', '/c', '/d', '/e'];
+      const c = new Client(port);
+      c.send(targets.map((t) => req(t)).join(''));
+      await c.until(targets.length);
+      assert.deepEqual(c.responses().map((r) => r.text), targets);
+      c.close();
+    },
+  );
+});
+
+test('past 16 pipelined requests on one connection, the rest wait until JS answers', () => {
+  let inFlight = 0;
+  let most = 0;
+  return withEngine(
+    {
+      threads: 1,
+      handler: (r) => {
+        most = Math.max(most, ++inFlight);
+        return new Promise((resolve) => setImmediate(() => (inFlight--, resolve({ body: r.url }))));
+      },
+    },
+    async (port) => {
+      const targets = Array.from({ length: 40 }, (_, i) => `/${i}`);
+      const c = new Client(port);
+      c.send(targets.map((t) => req(t)).join(''));
+      await c.until(targets.length);
+      assert.deepEqual(c.responses().map((r) => r.text), targets);
+      assert.equal(most, 16, 'JS held at most 16 of them at once, and did hold 16');
+      c.close();
+    },
+  );
+});
+
+test('a pipelined multipart range answer waits behind a JS stream, and both arrive whole', () =>
+  withEngine(
+    {
+      root: site.root,
+      threads: 1,
+      handler: () => ({
+        headers: { 'Content-Length': '7' },
+        body: (async function* () {
+          yield 'one,';
+          await sleep(20);
+          yield 'two';
+        })(),
+      }),
+    },
+    async (port) => {
+      const c = new Client(port);
+      c.send(req('/stream') + req('/digits.txt', 'Range: bytes=0-1,4-5\r\n'));
+      await c.until(2);
+      const [streamed, ranges] = c.responses();
+      assert.equal(streamed.text, 'one,two');
+      assert.equal(ranges.status, 206);
+      assert.match(ranges.headers['content-type'], /^multipart\/byteranges; boundary=/);
+      assert.match(ranges.text, /Content-Range: bytes 0-1\/10\r\n\r\n01\r\n/);
+      assert.match(ranges.text, /Content-Range: bytes 4-5\/10\r\n\r\n45\r\n/);
+      c.close();
+    },
+  ));
+
 test('HEAD gets the head only; 204 and 304 carry no body or length', () =>
   withEngine({ handler: (r) => ({ status: r.url === '/none' ? 204 : 200, body: 'abc' }) }, async (port) => {
     const head = await get(port, '/x', {}, 'HEAD');

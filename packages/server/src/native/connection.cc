@@ -589,8 +589,10 @@ void Connection::EnqueueReply(Reply& reply) {
     has_file_ = true;
     return;
   }
-  // A multipart body: head, part heads and file ranges leave corked.
-  if (!corked_) {
+  // A multipart body: head, part heads and file ranges leave corked, unless it waits behind
+  // an answer JS still owes: the cork would hold that answer's bytes (a stream's, for as long
+  // as it streams) for up to 200 ms each.
+  if (!corked_ && awaiting_js_ == 0) {
     SetCork(fd_.get(), true);
     corked_ = true;
   }

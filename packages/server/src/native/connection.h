@@ -147,8 +147,9 @@ class Connection {
   // peer reads the response before any reset.
   bool Finish(IoContext& ctx);
   // Pipelined requests wait while this much is queued, a file is being sent, or JS owes
-  // an answer (which keeps responses in order without a reorder buffer).
-  bool Backlogged() const { return out_bytes_ > kBacklogBytes || has_file_ || awaiting_js_ > 0; }
+  // kMaxJsInFlight answers. Responses keep request order anyway: each request JS holds has
+  // its place in out_, and nothing behind a place is sent before it is filled.
+  bool Backlogged() const { return out_bytes_ > kBacklogBytes || has_file_ || awaiting_js_ >= kMaxJsInFlight; }
   bool Sendable() const {
     if (OutEmpty() || aio_job_ != 0) return false;
     const Segment& s = out_[out_head_];
@@ -174,6 +175,8 @@ class Connection {
   void PopFront(IoContext& ctx);
 
   static constexpr size_t kBacklogBytes = 64 * 1024;
+  // Pipelined requests JS may work on at once for one connection (a batch carries them all).
+  static constexpr uint32_t kMaxJsInFlight = 16;
   static constexpr uint64_t kBodyWindow = 256 * 1024;  // request body JS may hold unread
   static constexpr uint64_t kAckBytes = 64 * 1024;     // sent bytes worth an ack before a drain
 
