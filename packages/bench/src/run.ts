@@ -13,6 +13,7 @@ import { coresBusy, cpuJiffies, cpuList, describeMachine, type Machine } from '.
 import { cpuSeconds, freePort, isAlive, killTrackedSync, processTree, stopPids } from './proc.js';
 import { Progress, formatDuration } from './progress.js';
 import type { BenchResult, Cell, ContenderRecord, Sample, SectionRecord, Summary, WorkloadResult } from './results.js';
+import { fmtMs } from './report/format.js';
 import { median, spread } from './stats.js';
 import { registeredSections, workloadsFor } from './workloads/registry.js';
 import type { LoadWorkload, Mode } from './workloads/types.js';
@@ -193,6 +194,7 @@ async function runWorkload(
           keepAlive: w.keepAlive,
           durationSec: round === 0 ? plan.warmupSec : w.durationSec,
           requests: round === 0 ? Math.min(w.requests, Math.max(w.concurrency, 1000)) : w.requests,
+          pipeline: w.pipeline,
           cpus: machine.loadCpus,
           nofile: machine.fdHard,
         };
@@ -204,7 +206,7 @@ async function runWorkload(
         const serverCoresBusy = coresBusy(jiffies0, jiffies1, cpuList(machine.serverCpus));
         const loadCoresBusy = coresBusy(jiffies0, jiffies1, cpuList(machine.loadCpus));
         if (round > 0) cell.samples.push({ ...m, round, serverCpu, serverCoresBusy, loadCoresBusy });
-        progress.step(`${head}: ${Math.round(m.rps)} req/s, p99 ${m.latencyMs.p99} ms, ${m.errors + m.timeouts + m.non2xx} errors`);
+        progress.step(`${head}: ${Math.round(m.rps)} req/s, p99 ${fmtMs(m.latencyMs.p99)}, ${m.errors + m.timeouts + m.non2xx} errors`);
       } catch (e) {
         if (!interrupt.requested) {
           cell.error = (e as Error).message.split('\n').slice(0, 4).join(' | ');

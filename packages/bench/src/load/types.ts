@@ -11,6 +11,8 @@ export interface LoadSpec {
   durationSec: number;
   /** For count-bound tools (ab -n). */
   requests: number;
+  /** Requests each connection sends before it reads their answers (wrk); 1 or absent: none. */
+  pipeline?: number;
   /** taskset CPU list and fd limit of the load generator process. */
   cpus: string;
   nofile: number;

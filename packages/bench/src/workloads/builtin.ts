@@ -8,12 +8,13 @@ import type { LoadWorkload, Mode } from './types.js';
 const AB_REQUESTS = 50_000;
 const AB_CONCURRENCY = 8000;
 
-function ac(size: keyof typeof FILES | 'hello', c: number, keepAlive: boolean, durationSec: number, tool = 'autocannon'): LoadWorkload {
+function ac(size: keyof typeof FILES | 'hello', c: number, keepAlive: boolean, durationSec: number, tool = 'autocannon', pipeline = 1): LoadWorkload {
   const hello = size === 'hello';
   const short = tool === 'autocannon' ? 'ac' : tool;
+  const piped = pipeline > 1;
   return {
-    id: `${short}-${size}-${keepAlive ? 'ka' : 'close'}-c${c}`,
-    title: `${tool}, ${hello ? 'JS "hello" route' : `${size.toUpperCase().replace('K', ' KiB').replace('M', ' MiB')} file`}, ${c} connections, ${keepAlive ? 'keep-alive' : 'Connection: close'}`,
+    id: `${short}-${size}-${keepAlive ? 'ka' : 'close'}-c${c}${piped ? `-p${pipeline}` : ''}`,
+    title: `${tool}, ${hello ? 'JS "hello" route' : `${size.toUpperCase().replace('K', ' KiB').replace('M', ' MiB')} file`}, ${c} connections, ${keepAlive ? 'keep-alive' : 'Connection: close'}${piped ? `, ${pipeline} requests pipelined` : ''}`,
     route: hello ? 'hello' : 'static',
     path: hello ? HELLO_PATH : FILES[size].path,
     tool,
@@ -22,6 +23,7 @@ function ac(size: keyof typeof FILES | 'hello', c: number, keepAlive: boolean, d
     durationSec,
     requests: 0,
     bodyBytes: hello ? HELLO_BODY.length : FILES[size].bytes,
+    ...(piped ? { pipeline } : {}),
   };
 }
 
@@ -52,6 +54,8 @@ function full(): LoadWorkload[] {
     ac('1k', 1000, true, d, 'wrk'),
     ac('10m', 10, true, d, 'wrk'),
     ac('hello', 1000, true, d, 'wrk'),
+    // What the hook costs once TCP's per-request cost is shared by ten requests.
+    ac('hello', 100, true, d, 'wrk', 10),
     ab(false, AB_REQUESTS, AB_CONCURRENCY),
     ab(true, AB_REQUESTS, AB_CONCURRENCY),
   ];
@@ -65,6 +69,7 @@ function quick(): LoadWorkload[] {
     ac('100k', 10, true, d),
     ac('hello', 20, true, d),
     ac('1k', 20, true, d, 'wrk'),
+    ac('hello', 20, true, d, 'wrk', 4),
     ab(false, 400, 50),
     ab(true, 400, 50),
   ];

@@ -21,6 +21,8 @@ export interface LoadWorkload {
   durationSec: number;
   /** Request count for count-bound tools (ab). */
   requests: number;
+  /** Requests each connection sends before it reads their answers (wrk only). */
+  pipeline?: number;
   /** Body bytes a correct response carries: fewer per response means failures counted as successes. */
   bodyBytes: number;
   /** Why this workload is here, for the report. */
