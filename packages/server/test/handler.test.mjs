@@ -93,6 +93,41 @@ test('pipelined requests reach the handler together; answers given in reverse st
   );
 });
 
+test('a pipelined request with a body is read while JS still works on the one before it', () => {
+  // The answer to /a waits until /b is answered: it can only come if /b was read meanwhile.
+  let bAnswered;
+  let gate;
+  const closeGate = () => (gate = new Promise((resolve) => (bAnswered = resolve)));
+  return withEngine(
+    {
+      threads: 1,
+      handler: async (r) => {
+        if (r.url === '/a') return (await gate, { body: 'a' });
+        const body = await r.text();
+        bAnswered();
+        return { body: `b:${body}` };
+      },
+    },
+    async (port) => {
+      closeGate();
+      const whole = new Client(port);
+      whole.send(req('/a') + 'POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello');
+      await whole.until(2);
+      assert.deepEqual(whole.responses().map((r) => r.text), ['a', 'b:hello']);
+      whole.close();
+      // A chunked body that comes later streams to JS piece by piece.
+      closeGate();
+      const later = new Client(port);
+      later.send(req('/a') + 'POST /b HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
+      await sleep(20);
+      later.send('2\r\nde\r\n0\r\n\r\n');
+      await later.until(2);
+      assert.deepEqual(later.responses().map((r) => r.text), ['a', 'b:abcde']);
+      later.close();
+    },
+  );
+});
+
 test('past 16 pipelined requests on one connection, the rest wait until JS answers', () => {
   let inFlight = 0;
   let most = 0;
